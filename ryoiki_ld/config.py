@@ -1,0 +1,46 @@
+"""Settings, built once by the CLI and passed down; the only place that knows where data files live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+DEFAULT_SOURCE = DATA / "source" / "mhlw-chiren-nw-fy2019.txt"
+DEFAULT_BASE_IRI = "https://w3id.org/ryoiki-ld/"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the project's declarative inputs are (data, ontology, mappings, shapes)."""
+
+    root: Path = ROOT
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def extract_rules(self) -> Path:
+        return self.data / "extract"
+
+    @property
+    def corrections(self) -> Path:
+        return self.data / "corrections.csv"
+
+    @property
+    def reference(self) -> Path:
+        return self.data / "reference"
+
+    @property
+    def csvw_metadata(self) -> Path:
+        return self.data / "networks.csv-metadata.json"
+
+
+@dataclass(frozen=True)
+class Settings:
+    source: Path = DEFAULT_SOURCE
+    out: Path = Path("build")
+    base_iri: str = DEFAULT_BASE_IRI
+    paths: Paths = field(default_factory=Paths)
