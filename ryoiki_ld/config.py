@@ -37,6 +37,26 @@ class Paths:
     def csvw_metadata(self) -> Path:
         return self.data / "networks.csv-metadata.json"
 
+    @property
+    def criteria(self) -> Path:
+        return self.data / "criteria.csv"
+
+    @property
+    def network_relations(self) -> Path:
+        return self.data / "network_relations.csv"
+
+    @property
+    def whole_prefecture_phrases(self) -> Path:
+        return self.data / "link" / "whole_prefecture_phrases.txt"
+
+    @property
+    def mappings(self) -> Path:
+        return self.root / "mappings"
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology" / "ryoiki-ld.ttl"
+
 
 @dataclass(frozen=True)
 class Settings:

@@ -1,0 +1,253 @@
+"""map + dump: the knowledge graph reproduces the report, uses only declared terms, and links out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+
+from ryoiki_ld.config import Paths
+from ryoiki_ld.errors import SourceError
+from ryoiki_ld.mapping import run_mappings
+
+from .conftest import run_cli
+
+BASE = "https://w3id.org/ryoiki-ld/"
+RLD = "https://w3id.org/ryoiki-ld/def#"
+PREFIXES = f"""
+PREFIX rld: <{RLD}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+"""
+
+
+@pytest.fixture(scope="module")
+def dump(built: Path) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=str(built / "dump" / "ryoiki-ld.ttl"), format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def select(store: ox.Store, query: str) -> list[dict[str, str]]:
+    result = store.query(PREFIXES + query)
+    return [{v.value: s[v].value for v in result.variables if s[v] is not None} for s in result]
+
+
+def scalar(store: ox.Store, query: str) -> int:
+    (row,) = select(store, query)
+    return int(next(iter(row.values())))
+
+
+# --- the report's summary figures, by SPARQL over the dump ---------------------------------------
+
+
+def test_sparql_reproduces_coverage_type_counts(dump):
+    rows = select(
+        dump,
+        "SELECT ?notation (COUNT(?n) AS ?count) { ?n a rld:Network ; rld:coverageArea/rld:areaType ?t . "
+        "?t skos:notation ?notation . FILTER(!REGEX(?notation, '^[◎○△▲□]$')) } GROUP BY ?notation",
+    )
+    assert {r["notation"]: int(r["count"]) for r in rows} == {
+        "prefecture": 27,
+        "secondary_medical_area": 104,
+        "municipality": 32,
+        "sub_municipality": 15,
+        "other": 40,
+    }
+
+
+def test_sparql_reproduces_single_institution_and_funding_figures(dump):
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:disclosingInstitutions 1 }") == 59
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:accessingInstitutions 1 }") == 20
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:hasOwnFunding false }") == 79
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n a rld:Network }") == 218
+
+
+# --- shape of the data ------------------------------------------------------------------------------
+
+
+def test_every_network_has_one_ja_label_a_prefecture_and_one_coverage_type(dump):
+    bad = select(
+        dump,
+        """SELECT ?n (COUNT(DISTINCT ?l) AS ?labels) (COUNT(DISTINCT ?p) AS ?prefs) (COUNT(DISTINCT ?t) AS ?types) {
+             ?n a rld:Network .
+             OPTIONAL { ?n rdfs:label ?l FILTER(LANG(?l) = "ja") }
+             OPTIONAL { ?n rld:prefecture ?p . ?p a rld:Prefecture }
+             OPTIONAL { ?n rld:coverageArea/rld:areaType ?t . ?t a rld:CoverageType }
+           } GROUP BY ?n HAVING (?labels != 1 || ?prefs != 1 || ?types != 1)""",
+    )
+    assert bad == []
+
+
+def test_counts_are_typed_and_absent_when_unknown(built):
+    nt = (built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8")
+    counts = [
+        ln
+        for ln in nt.splitlines()
+        if ln.startswith(f"<{BASE}id/network/") and ("Institutions>" in ln or "registeredPatients>" in ln)
+    ]
+    assert counts and all(ln.endswith("^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> .") for ln in counts)
+    assert f"<{BASE}id/network/114> <{RLD}accessingInstitutions>" not in nt
+    assert f"<{BASE}id/network/121> <{RLD}registeredPatients>" not in nt
+    assert f'<{BASE}id/network/121> <{RLD}participatingInstitutions> "5"^^' in nt
+
+
+def test_funding_records_only_where_printed(dump):
+    assert (
+        scalar(dump, "SELECT (COUNT(*) AS ?c) { ?r a rld:FundingRecord ; rld:amountJPY ?a ; rld:fiscalYear ?y }") == 215
+    )
+    rows = select(dump, f"SELECT ?a {{ <{BASE}id/network/109> rld:fundingRecord/rld:amountJPY ?a }}")
+    assert rows == [{"a": "2588000"}]
+    for no in ("061", "169", "170"):
+        assert select(dump, f"SELECT ?r {{ <{BASE}id/network/{no}> rld:fundingRecord ?r }}") == []
+
+
+def test_row_061_is_a_combined_network_of_57_to_60(dump):
+    rows = select(dump, f"SELECT ?m {{ <{BASE}id/network/061> a rld:CombinedNetwork ; rld:combinesNetwork ?m }}")
+    assert sorted(r["m"] for r in rows) == [f"{BASE}id/network/0{n}" for n in (57, 58, 59, 60)]
+
+
+def test_rows_192_and_193_are_the_same_network_both_ways(dump):
+    a, b = f"<{BASE}id/network/192>", f"<{BASE}id/network/193>"
+    assert dump.query(PREFIXES + f"ASK {{ {a} rld:sameNetworkAs {b} . {b} rld:sameNetworkAs {a} }}")
+
+
+def test_unnamed_networks_get_a_label_that_says_so(dump):
+    rows = select(dump, f"SELECT ?l ?printed {{ <{BASE}id/network/008> rdfs:label ?l ; rld:nameAsPrinted ?printed }}")
+    assert rows == [{"l": "名称なし（北海道・番号8）", "printed": "なし"}]
+
+
+def test_networks_derive_from_the_report_and_point_at_their_source_lines(dump):
+    assert (
+        scalar(
+            dump,
+            f"SELECT (COUNT(*) AS ?c) {{ ?n a rld:Network ; prov:wasDerivedFrom <{BASE}id/report/mhlw-chiren-nw-fy2019> }}",
+        )
+        == 218
+    )
+    rows = select(dump, f"SELECT ?loc {{ <{BASE}id/network/169> rld:sourceLocation ?loc }}")
+    source = f"{BASE}source/mhlw-chiren-nw-fy2019.txt"
+    assert sorted(r["loc"] for r in rows) == [f"{source}#line=759,760", f"{source}#line=851,854"]
+
+
+def test_seven_criteria_with_report_wording_and_translation(dump):
+    rows = select(
+        dump,
+        "SELECT ?c ?notation ?ja ?en ?assessable { ?c a rld:Criterion ; skos:notation ?notation ; "
+        "rld:assessableFromSurvey ?assessable ; skos:definition ?ja, ?en "
+        "FILTER(LANG(?ja) = 'ja' && LANG(?en) = 'en') } ORDER BY ?c",
+    )
+    assert [r["notation"] for r in rows] == list("アイウエオカキ")
+    assert [r["c"].rsplit("/", 1)[1] for r in rows] == list("abcdefg")
+    assert [r["assessable"] for r in rows] == ["true", "false", "false", "true", "true", "false", "false"]
+    assert rows[0]["ja"] == "開示医療機関が複数（２以上）あること"
+    note = select(dump, f"SELECT ?n {{ <{BASE}id/criterion/e> skos:scopeNote ?n FILTER(LANG(?n) = 'ja') }}")
+    assert "サーバー構築費や維持費を各参加医療機関が負担している形もある" in note[0]["n"]
+
+
+# --- vocabulary ------------------------------------------------------------------------------------
+
+
+def test_every_rld_term_used_is_declared_in_the_ontology(built):
+    ontology = rdflib.Graph().parse(Paths().ontology)
+    declared = {s for s in ontology.subjects() if str(s).startswith(RLD)}
+    data = rdflib.Graph().parse(built / "dump" / "ryoiki-ld.nt", format="nt")
+    used = {t for triple in data for t in triple if isinstance(t, rdflib.URIRef) and str(t).startswith(RLD)}
+    assert used - declared == set()
+
+
+def test_every_declared_term_has_one_ja_and_one_en_label_and_definition():
+    ontology = rdflib.Graph().parse(Paths().ontology)
+    skos_def = rdflib.URIRef("http://www.w3.org/2004/02/skos/core#definition")
+    for term in {s for s in ontology.subjects() if str(s).startswith(RLD)}:
+        for predicate in (rdflib.RDFS.label, skos_def):
+            langs = sorted(o.language for o in ontology.objects(term, predicate))
+            assert langs == ["en", "ja"], (term, predicate, langs)
+
+
+# --- links to national open data ----------------------------------------------------------------------
+
+
+def test_all_47_prefectures_link_to_wikidata_and_estat(dump):
+    rows = select(
+        dump,
+        "SELECT ?p ?code ?wd ?sac { ?p a rld:Prefecture ; rld:prefectureCode ?code ; owl:sameAs ?wd ; "
+        "rld:standardAreaCode ?sac ; rdfs:label ?ja, ?en FILTER(LANG(?ja)='ja' && LANG(?en)='en') }",
+    )
+    assert len(rows) == 47
+    assert all(r["wd"].startswith("http://www.wikidata.org/entity/Q") for r in rows)
+    assert all(r["sac"] == f"http://data.e-stat.go.jp/lod/sac/C{r['code']}000" for r in rows)
+    hokkaido = next(r for r in rows if r["code"] == "01")
+    assert hokkaido["wd"].endswith("/Q1037393")
+
+
+@pytest.mark.parametrize(
+    ("no", "kind", "code"),
+    [
+        ("003", "secondary-medical-area", "0102"),  # 南檜山二次医療圏
+        ("140", "secondary-medical-area", "2708"),  # 大阪市圏域: the area, not the city
+        ("089", "municipality", "14207"),  # 茅ケ崎市 (printed ケ, reference ヶ)
+        ("026", "municipality", "01106"),  # 札幌市中央区、南区: a bare ward after a ward of the same city
+        ("047", "prefecture", "02"),  # 青森県全域
+    ],
+)
+def test_known_areas_resolve_to_the_right_codes(dump, no, kind, code):
+    assert dump.query(PREFIXES + f"ASK {{ <{BASE}id/coverage-area/{no}> ?p <{BASE}id/{kind}/{code}> }}")
+
+
+def test_unresolved_text_stays_a_label_only(dump):
+    area = f"<{BASE}id/coverage-area/038>"  # オホーツク圏域 is not a 2020 secondary medical area name
+    rows = select(dump, f"SELECT ?p ?o {{ {area} ?p ?o }}")
+    assert {r["p"].rsplit("#", 1)[-1] for r in rows} == {"type", "label", "areaType", "areaTypeAsPrinted"}
+
+
+def test_secondary_medical_areas_have_codes_and_members(dump):
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?a a rld:SecondaryMedicalArea ; rld:areaCode ?code }") == 335
+    members = select(dump, f"SELECT ?m {{ <{BASE}id/secondary-medical-area/0102> rld:memberMunicipality ?m }}")
+    assert len(members) == 5
+    assert dump.query(
+        PREFIXES
+        + f"ASK {{ <{BASE}id/municipality/01202> rld:standardAreaCode <http://data.e-stat.go.jp/lod/sac/C01202> }}"
+    )
+
+
+# --- dumps -------------------------------------------------------------------------------------------
+
+
+def test_the_three_dumps_are_the_same_graph(built):
+    graphs = {}
+    for ext, fmt in (("ttl", ox.RdfFormat.TURTLE), ("nt", ox.RdfFormat.N_TRIPLES), ("jsonld", ox.RdfFormat.JSON_LD)):
+        graphs[ext] = {q.triple for q in ox.parse(path=str(built / "dump" / f"ryoiki-ld.{ext}"), format=fmt)}
+    assert graphs["ttl"] == graphs["nt"] == graphs["jsonld"]
+    assert not any(isinstance(t, ox.BlankNode) for triple in graphs["nt"] for t in triple)  # so equality is isomorphism
+    standard = rdflib.Graph().parse(built / "dump" / "ryoiki-ld.jsonld", format="json-ld")
+    assert len(standard) == len(graphs["nt"])
+
+
+def test_base_iri_changes_every_instance_iri(tmp_path):
+    base = "https://example.org/regional/"
+    result = run_cli("build", "--out", tmp_path / "b", "--base-iri", base)
+    assert result.returncode == 0, result.stderr
+    nt = (tmp_path / "b" / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8")
+    assert "https://w3id.org/ryoiki-ld/id/" not in nt
+    assert f"<{base}id/network/001>" in nt and f"<{RLD}Network>" in nt
+
+
+@pytest.mark.parametrize("bad", ["not-an-iri", "https://example.org/no-slash", "ftp://example.org/"])
+def test_bad_base_iri_exits_2(tmp_path, bad):
+    result = run_cli("build", "--out", tmp_path / "b", "--base-iri", bad)
+    assert result.returncode == 2 and "--base-iri" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_broken_mapping_is_reported_with_its_file(project_copy, tmp_path):
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "broken.rq").write_text("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p }\n", encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        run_mappings({}, {"baseIri": BASE}, mappings)
+    assert e.value.path == mappings / "broken.rq"
