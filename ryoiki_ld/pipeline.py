@@ -56,6 +56,27 @@ def check_base_iri(base_iri: str) -> None:
         raise RyoikiError(f"--base-iri must be an absolute http(s) IRI ending in '/', got {base_iri!r}")
 
 
+def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set:
+    """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
+    paths = settings.paths
+    tables = {
+        "networks": table,
+        "area_links": links,
+        "network_relations": read_table(paths.network_relations),
+        "criteria": read_table(paths.criteria),
+        "prefectures": read_table(paths.reference / "prefectures.csv"),
+        "municipalities": read_table(paths.reference / "municipalities.csv"),
+        "secondary_medical_area_municipalities": read_table(
+            paths.reference / "secondary_medical_area_municipalities_2020.csv"
+        ),
+    }
+    config = {"baseIri": settings.base_iri, "sourceFile": settings.source.name}
+    ontology = mapping.load_rdf(paths.ontology)
+    triples = mapping.restore_declared_ranges(mapping.run_mappings(tables, config, paths.mappings), ontology)
+    triples.update(ontology)
+    return triples
+
+
 def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
@@ -82,21 +103,7 @@ def build(settings: Settings, echo: Echo) -> None:
                 )
 
         with stage(echo, "map"):
-            tables = {
-                "networks": table,
-                "area_links": links,
-                "network_relations": read_table(paths.network_relations),
-                "criteria": read_table(paths.criteria),
-                "prefectures": read_table(paths.reference / "prefectures.csv"),
-                "municipalities": read_table(paths.reference / "municipalities.csv"),
-                "secondary_medical_area_municipalities": read_table(
-                    paths.reference / "secondary_medical_area_municipalities_2020.csv"
-                ),
-            }
-            config = {"baseIri": settings.base_iri, "sourceFile": settings.source.name}
-            ontology = mapping.load_rdf(paths.ontology)
-            triples = mapping.restore_declared_ranges(mapping.run_mappings(tables, config, paths.mappings), ontology)
-            triples.update(ontology)
+            triples = map_tables(table, links, settings)
             echo(f"  {len(triples)} triples from {len(list(paths.mappings.glob('*.rq')))} mappings and the ontology")
 
         with stage(echo, "dump"):

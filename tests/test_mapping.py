@@ -251,3 +251,16 @@ def test_a_broken_mapping_is_reported_with_its_file(project_copy, tmp_path):
     with pytest.raises(SourceError) as e:
         run_mappings({}, {"baseIri": BASE}, mappings)
     assert e.value.path == mappings / "broken.rq"
+
+
+def test_keys_are_three_digits_and_longer_numbers_stay_whole():
+    import pandas as pd
+
+    table = pd.DataFrame({"no": pd.array([7, 61, 218, 1234], dtype="Int64"), "relation": "x"})
+    store_triples = run_mappings(
+        {"network_relations": table.assign(other_no=table["no"], relation="sameNetworkAs")},
+        {"baseIri": BASE},
+        Paths().mappings,
+    )
+    subjects = {t.subject.value for t in store_triples}
+    assert {f"{BASE}id/network/{k}" for k in ("007", "061", "218", "1234")} <= subjects
