@@ -47,13 +47,13 @@ def to_rdflib(term):
 def run(size_label: str, table: pd.DataFrame, settings: Settings, gazetteer: link.Gazetteer, with_rdflib: bool) -> None:
     (links, _), t_link = timed(link.resolve_table, table, gazetteer)
     triples, t_map = timed(pipeline.map_tables, table, links, settings)
-    ordered, t_sort = timed(mapping.sorted_triples, triples)
     with tempfile.TemporaryDirectory() as tmp:
-        _, t_dump = timed(mapping.write_dumps, ordered, Path(tmp) / "d")
+        _, t_dump = timed(mapping.write_dumps, triples, Path(tmp) / "d")
+    ordered = [q.triple for q in ox.parse(input="\n".join(sorted(triples)).encode(), format=ox.RdfFormat.N_TRIPLES)]
     _, t_ox_ttl = timed(lambda: ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=mapping.PREFIXES))
     line = (
         f"{size_label:>8} | {len(table):>7} rows {len(triples):>9} triples | link {t_link:6.2f} s  "
-        f"map {t_map:6.2f} s  sort {t_sort:5.2f} s  dumps(ttl+nt+jsonld) {t_dump:6.2f} s | oxigraph ttl {t_ox_ttl:6.2f} s"
+        f"map {t_map:6.2f} s  sort+dumps(nt+ttl+jsonld) {t_dump:6.2f} s | oxigraph ttl {t_ox_ttl:6.2f} s"
     )
     if with_rdflib:
         converted = [tuple(map(to_rdflib, (t.subject, t.predicate, t.object))) for t in ordered]

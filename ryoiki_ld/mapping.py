@@ -11,7 +11,6 @@ row graph would produce the same triples.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -36,41 +35,54 @@ PREFIXES = {
     "wd": "http://www.wikidata.org/entity/",
     "sac": "http://data.e-stat.go.jp/lod/sac/",
 }
-_INTEGER = ox.NamedNode(XSD + "integer")
-_BOOLEAN = ox.NamedNode(XSD + "boolean")
+_INTEGER_SUFFIX = f'"^^<{XSD}integer> .'
+_NT = ox.RdfFormat.N_TRIPLES
 
 
-def row_quads(name: str, table: pd.DataFrame) -> Iterable[ox.Quad]:
-    """The csv2rdf-style row graph of one table; unknown (empty) cells give no triple."""
+def _nt_string(values: pd.Series) -> pd.Series:
+    """N-Triples string literals (the ECHAR escapes that N-Triples requires)."""
+    escaped = (
+        values.str.replace("\\", "\\\\", regex=False)
+        .str.replace('"', '\\"', regex=False)
+        .str.replace("\n", "\\n", regex=False)
+        .str.replace("\r", "\\r", regex=False)
+    )
+    return '"' + escaped + '"'
+
+
+def row_ntriples(name: str, table: pd.DataFrame) -> str:
+    """The csv2rdf-style row graph of one table as N-Triples; unknown (empty) cells give no triple."""
     url = f"{TABLE_NS}{name}.csv"
-    columns = [(c, ox.NamedNode(f"{url}#{c}"), str(table[c].dtype)) for c in table.columns]
-    for i, values in enumerate(table.itertuples(index=False, name=None), start=1):
-        row = ox.NamedNode(f"{url}#row={i}")
-        for (_, predicate, dtype), value in zip(columns, values, strict=True):
-            if value is None or value is pd.NA or value == "" or (isinstance(value, float) and pd.isna(value)):
-                continue
-            if dtype == "Int64" or dtype.startswith("int"):
-                literal = ox.Literal(str(int(value)), datatype=_INTEGER)
-            elif dtype == "boolean" or dtype == "bool":
-                literal = ox.Literal("true" if value else "false", datatype=_BOOLEAN)
-            else:
-                literal = ox.Literal(str(value))
-            yield ox.Quad(row, predicate, literal)
+    subjects = pd.Series([f"<{url}#row={i}>" for i in range(1, len(table) + 1)], index=table.index, dtype=object)
+    parts = []
+    for column in table.columns:
+        values = table[column]
+        dtype = str(values.dtype)
+        known = values.notna()
+        if dtype == "Int64" or dtype.startswith("int"):
+            literals = '"' + values[known].astype("int64").astype(str) + f'"^^<{XSD}integer>'
+        elif dtype in ("boolean", "bool"):
+            literals = values[known].map({True: f'"true"^^<{XSD}boolean>', False: f'"false"^^<{XSD}boolean>'})
+        else:
+            text = values[known].astype(str)
+            known_text = text != ""
+            literals = _nt_string(text[known_text])
+        parts.append(subjects[literals.index] + f" <{url}#{column}> " + literals.astype(str) + " .")
+    return "\n".join(pd.concat(parts).tolist()) + "\n" if parts else ""
 
 
-def config_quads(settings: dict[str, str]) -> Iterable[ox.Quad]:
-    subject = ox.NamedNode(f"{TABLE_NS}config")
-    for key, value in sorted(settings.items()):
-        yield ox.Quad(subject, ox.NamedNode(f"{TABLE_NS}config#{key}"), ox.Literal(value))
+def config_ntriples(settings: dict[str, str]) -> str:
+    subject = f"<{TABLE_NS}config>"
+    values = _nt_string(pd.Series([settings[k] for k in sorted(settings)], dtype=object))
+    return "".join(f"{subject} <{TABLE_NS}config#{k}> {v} .\n" for k, v in zip(sorted(settings), values, strict=True))
 
 
-def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mappings: Path) -> set[ox.Triple]:
-    """Run every CONSTRUCT in `mappings` (in file-name order) over the tables; return the triples."""
+def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mappings: Path) -> set[str]:
+    """Run every CONSTRUCT in `mappings` (in file-name order) over the tables; return N-Triples lines."""
     store = ox.Store()
-    for name, table in tables.items():
-        store.extend(row_quads(name, table))
-    store.extend(config_quads(settings))
-    triples: set[ox.Triple] = set()
+    text = "".join(row_ntriples(name, table) for name, table in tables.items()) + config_ntriples(settings)
+    store.load(input=text.encode("utf-8"), format=_NT)
+    lines: set[str] = set()
     for path in sorted(mappings.glob("*.rq")):
         query = path.read_text(encoding="utf-8")
         try:
@@ -79,8 +91,9 @@ def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mapp
             raise SourceError(path, _error_line(str(e)), f"mapping is not valid SPARQL: {e}") from None
         if not isinstance(result, ox.QueryTriples):
             raise SourceError(path, None, "a mapping must be a CONSTRUCT query")
-        triples.update(result)
-    return triples
+        lines.update(result.serialize(format=_NT).decode("utf-8").splitlines())
+    lines.discard("")
+    return lines
 
 
 INTEGER_SUBTYPES = {
@@ -100,44 +113,46 @@ INTEGER_SUBTYPES = {
         "unsignedByte",
     )
 }
-_RANGE = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#range")
+_RANGE = "http://www.w3.org/2000/01/rdf-schema#range"
 
 
-def restore_declared_ranges(triples: set[ox.Triple], ontology: list[ox.Triple]) -> set[ox.Triple]:
+def restore_declared_ranges(lines: set[str], ontology: set[str]) -> set[str]:
     """Give integer literals the integer subtype the ontology declares as the property's range.
 
     Oxigraph keeps every integer-derived datatype as xsd:integer (on insert and in STRDT), so a
     mapping cannot produce xsd:nonNegativeInteger itself; the ontology's rdfs:range says what it must be.
     """
-    ranges = {t.subject: t.object for t in ontology if t.predicate == _RANGE and t.object.value in INTEGER_SUBTYPES}
+    ranges = {}
+    for line in ontology:
+        subject, predicate, obj = line.split(" ", 2)
+        if predicate == f"<{_RANGE}>" and obj[1:-3] in INTEGER_SUBTYPES:
+            ranges[subject] = f'"^^{obj[:-2]} .'
     out = set()
-    for t in triples:
-        target = ranges.get(t.predicate)
-        if target is not None and isinstance(t.object, ox.Literal) and t.object.datatype == _INTEGER:
-            t = ox.Triple(t.subject, t.predicate, ox.Literal(t.object.value, datatype=target))
-        out.add(t)
+    for line in lines:
+        _, predicate, obj = line.split(" ", 2)
+        target = ranges.get(predicate)
+        if target is not None and obj.endswith(_INTEGER_SUFFIX):
+            line = line[: -len(_INTEGER_SUFFIX)] + target
+        out.add(line)
     return out
 
 
-def load_rdf(path: Path) -> list[ox.Triple]:
+def load_rdf(path: Path) -> set[str]:
+    """A Turtle file as N-Triples lines."""
     try:
-        return [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+        triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     except (SyntaxError, ValueError, OSError) as e:
         raise SourceError(path, _error_line(str(e)), f"cannot parse Turtle: {e}") from None
+    return set(ox.serialize(triples, format=_NT).decode("utf-8").splitlines()) - {""}
 
 
-def sorted_triples(triples: Iterable[ox.Triple]) -> list[ox.Triple]:
-    """A stable order (by N-Triples form of subject, predicate, object) so dumps are byte-identical."""
-    return sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
-
-
-def write_dumps(triples: list[ox.Triple], stem: Path) -> list[Path]:
-    """Write `stem`.ttl, .nt and .jsonld from already sorted triples."""
-    ttl = stem.with_suffix(".ttl")
-    nt = stem.with_suffix(".nt")
-    jsonld = stem.with_suffix(".jsonld")
+def write_dumps(lines: set[str], stem: Path) -> list[Path]:
+    """Write `stem`.nt (lines sorted, so byte-identical on every build), then .ttl and .jsonld in the same order."""
+    ttl, nt, jsonld = stem.with_suffix(".ttl"), stem.with_suffix(".nt"), stem.with_suffix(".jsonld")
+    text = "\n".join(sorted(lines)) + "\n"
+    nt.write_text(text, encoding="utf-8")
+    triples = [q.triple for q in ox.parse(input=text.encode("utf-8"), format=_NT)]
     ttl.write_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-    nt.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
     expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
     jsonld.write_text(json.dumps(expanded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return [ttl, nt, jsonld]

@@ -56,7 +56,7 @@ def check_base_iri(base_iri: str) -> None:
         raise RyoikiError(f"--base-iri must be an absolute http(s) IRI ending in '/', got {base_iri!r}")
 
 
-def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set:
+def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set[str]:
     """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
     paths = settings.paths
     tables = {
@@ -108,6 +108,6 @@ def build(settings: Settings, echo: Echo) -> None:
 
         with stage(echo, "dump"):
             (out / "dump").mkdir()
-            for path in mapping.write_dumps(mapping.sorted_triples(triples), out / "dump" / "ryoiki-ld"):
+            for path in mapping.write_dumps(triples, out / "dump" / "ryoiki-ld"):
                 echo(f"  {path.relative_to(out)} ({path.stat().st_size:,} bytes)")
     echo(f"built {settings.out}")
