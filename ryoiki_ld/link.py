@@ -113,6 +113,13 @@ class Gazetteer:
                 candidates = self._ward_of_previous_city(text[i : i + length], links)
             if not candidates:
                 continue
+            end = i + length
+            if (
+                all(e.kind == "prefecture" for e in candidates)
+                and end < len(text)
+                and text[end] not in SEPARATORS + "（"
+            ):
+                continue  # 山形県村山地域 names 村山, not the whole of 山形県
             if len(candidates) > 1 and preferred:
                 candidates = {e for e in candidates if e.kind == preferred} or candidates
             if len(candidates) == 1:
