@@ -94,11 +94,11 @@ def load_rules(paths: Paths) -> Rules:
     header = tuple(tuple(ln.strip() for ln in part.splitlines() if ln.strip()) for part in header_text.split("\n\n"))
     with open(rules_dir / "coverage_types.csv", encoding="utf-8", newline="") as f:
         coverage = {r["symbol"]: CoverageType(r["symbol"], r["label_ja"], r["area_type"]) for r in csv.DictReader(f)}
-    prefectures = {r["pref_code"]: r["name_ja"] for r in _csv_rows(paths.reference / "prefectures.csv")}
+    prefectures = {r["pref_code"]: r["name_ja"] for r in csv_rows(paths.reference / "prefectures.csv")}
     names: dict[str, set[str]] = {code: set() for code in prefectures}
-    for r in _csv_rows(paths.reference / "secondary_medical_areas_2020.csv"):
+    for r in csv_rows(paths.reference / "secondary_medical_areas_2020.csv"):
         names[r["pref_code"]].add(r["area_name"])
-    for r in _csv_rows(paths.reference / "municipalities.csv"):
+    for r in csv_rows(paths.reference / "municipalities.csv"):
         names[r["pref_code"]].add(r["name"])
     return Rules(
         columns=columns,
@@ -563,7 +563,8 @@ def _text_lines(path: Path) -> list[str]:
     return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _csv_rows(path: Path) -> list[dict[str, str]]:
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """A UTF-8 CSV file as dicts of strings (codes keep their leading zeros)."""
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 

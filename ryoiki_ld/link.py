@@ -9,12 +9,13 @@ only its printed label. The coverage type decides which kind wins when a name is
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from .extract import csv_rows
 
 SEPARATORS = "、，,・ 　－と"
 SUFFIXES = ("二次医療圏", "保健医療圏", "医療圏", "構想区域", "圏域", "地域", "管内", "市内", "内", "の一部")
@@ -52,17 +53,17 @@ class Gazetteer:
         whole = [
             ln.strip() for ln in phrases.read_text(encoding="utf-8").splitlines() if ln.strip()[:1] not in ("", "#")
         ]
-        for r in _rows(reference / "prefectures.csv"):
+        for r in csv_rows(reference / "prefectures.csv"):
             code, name = r["pref_code"], r["name_ja"]
             self.pref_names[code] = name
             for phrase in whole:
                 self.names[code][fold(phrase.replace("{pref}", name))].add(Entity("prefecture", code, name))
-        for r in _rows(reference / "secondary_medical_areas_2020.csv"):
+        for r in csv_rows(reference / "secondary_medical_areas_2020.csv"):
             self.names[r["pref_code"]][fold(r["area_name"])].add(
                 Entity("secondary_medical_area", r["area_code"], r["area_name"])
             )
         cities = {}
-        for r in _rows(reference / "municipalities.csv"):
+        for r in csv_rows(reference / "municipalities.csv"):
             entity = Entity("municipality", r["muni_code"], r["name"])
             self.names[r["pref_code"]][fold(r["name"])].add(entity)
             if r["type"] == "designated_city":
@@ -152,11 +153,6 @@ def _next_separator(text: str, i: int) -> int:
     while i < len(text) and text[i] not in SEPARATORS and not text.startswith("（", i):
         i += 1
     return i
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def resolve_table(table: pd.DataFrame, gazetteer: Gazetteer) -> tuple[pd.DataFrame, pd.DataFrame]:
