@@ -82,8 +82,11 @@ class Record:
     no: int
     pref_code: str
     pref_name: str
-    rest: str
-    lines: list[tuple[int, str]]
+    lines: list[tuple[int, str]]  # the first line holds what follows the prefecture name
+
+    @property
+    def rest(self) -> str:
+        return self.lines[0][1]
 
 
 def load_rules(paths: Paths) -> Rules:
@@ -159,6 +162,8 @@ class Extractor:
         self.source = source
         self.rules = rules
         self.used: set[Correction] = set()
+        labels = "|".join(sorted((c.label_ja for c in rules.coverage.values()), key=len, reverse=True))
+        self.symbol_re = re.compile(rf"([{''.join(rules.coverage)}])({labels})")
 
     def error(self, line: int | None, message: str, row: int | None = None, column: str | None = None) -> SourceError:
         return SourceError(self.source, line, message, row=row, column=column)
@@ -250,7 +255,7 @@ class Extractor:
             raise self.error(
                 lineno, f"prefecture {code} comes after {prev.pref_code}; rows are ordered by prefecture", row=no
             )
-        return Record(no, code, pref, m[4] or "", [(lineno, m[4] or "")])
+        return Record(no, code, pref, [(lineno, m[4] or "")])
 
     def check_total(self, lines: list[str], count: int) -> None:
         for i, text in enumerate(lines):
@@ -266,10 +271,7 @@ class Extractor:
     # --- one row ------------------------------------------------------------------------
 
     def parse_record(self, rec: Record) -> tuple[dict, list[tuple[int, str]]]:
-        symbols = "".join(self.rules.coverage)
-        labels = "|".join(sorted((c.label_ja for c in self.rules.coverage.values()), key=len, reverse=True))
-        symbol_re = re.compile(rf"([{symbols}])({labels})")
-        found = next(((i, ln, t, m) for i, (ln, t) in enumerate(rec.lines) if (m := symbol_re.search(t))), None)
+        found = next(((i, ln, t, m) for i, (ln, t) in enumerate(rec.lines) if (m := self.symbol_re.search(t))), None)
         if found is None:
             raise self.error(
                 rec.lines[0][0],

@@ -21,7 +21,6 @@ SEPARATORS = "、，,・ 　－と"
 SUFFIXES = ("二次医療圏", "保健医療圏", "医療圏", "構想区域", "圏域", "地域", "管内", "市内", "内", "の一部")
 CONNECTORS = ("及び",)
 PREFERRED_KIND = {"secondary_medical_area": "secondary_medical_area", "prefecture": "secondary_medical_area"}
-KINDS = ("secondary_medical_area", "municipality")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ row graph would produce the same triples.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -160,7 +161,5 @@ def write_dumps(lines: set[str], stem: Path) -> list[Path]:
 
 def _error_line(message: str) -> int | None:
     """Oxigraph reports positions as 'line N' or 'N:M'; take the line when it is there."""
-    import re
-
     m = re.search(r"line (\d+)", message) or re.search(r"\b(\d+):(\d+)\b", message)
     return int(m[1]) if m else None

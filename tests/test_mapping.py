@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -254,13 +255,8 @@ def test_a_broken_mapping_is_reported_with_its_file(project_copy, tmp_path):
 
 
 def test_keys_are_three_digits_and_longer_numbers_stay_whole():
-    import pandas as pd
-
-    table = pd.DataFrame({"no": pd.array([7, 61, 218, 1234], dtype="Int64"), "relation": "x"})
-    store_triples = run_mappings(
-        {"network_relations": table.assign(other_no=table["no"], relation="sameNetworkAs")},
-        {"baseIri": BASE},
-        Paths().mappings,
-    )
-    subjects = {line.split(" ", 1)[0][1:-1] for line in store_triples}
+    numbers = pd.array([7, 61, 218, 1234], dtype="Int64")
+    relations = pd.DataFrame({"no": numbers, "relation": "sameNetworkAs", "other_no": numbers})
+    lines = run_mappings({"network_relations": relations}, {"baseIri": BASE}, Paths().mappings)
+    subjects = {line.split(" ", 1)[0][1:-1] for line in lines}
     assert {f"{BASE}id/network/{k}" for k in ("007", "061", "218", "1234")} <= subjects
