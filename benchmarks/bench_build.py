@@ -18,7 +18,7 @@ import pandas as pd
 import pyoxigraph as ox
 import rdflib
 
-from ryoiki_ld import extract, link, mapping, pipeline
+from ryoiki_ld import extract, link, mapping
 from ryoiki_ld.config import Settings
 
 
@@ -46,7 +46,7 @@ def to_rdflib(term):
 
 def run(size_label: str, table: pd.DataFrame, settings: Settings, gazetteer: link.Gazetteer, with_rdflib: bool) -> None:
     (links, _), t_link = timed(link.resolve_table, table, gazetteer)
-    triples, t_map = timed(pipeline.map_tables, table, links, settings)
+    triples, t_map = timed(mapping.map_tables, table, links, settings)
     with tempfile.TemporaryDirectory() as tmp:
         _, t_dump = timed(mapping.write_dumps, triples, Path(tmp) / "d")
     ordered = [q.triple for q in ox.parse(input="\n".join(sorted(triples)).encode(), format=ox.RdfFormat.N_TRIPLES)]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, pipeline, validate
 from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, Settings
-from .errors import RyoikiError
+from .errors import RyoikiError, SourceError
 
 
 def _echo_err(message: str) -> None:
@@ -42,6 +42,67 @@ def build(source: Path, out: Path, base_iri: str) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
     settings = Settings(source=source, out=out, base_iri=base_iri)
     pipeline.build(settings, _echo_err)
+
+
+@cli.command(name="validate")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--shapes",
+    "shape_set",
+    type=click.Choice(sorted(validate.SHAPE_SETS)),
+    default="all",
+    show_default=True,
+    help="quality: data-quality rules; criteria: the support criteria (ア)–(キ); all: both.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(validate.RENDERERS)),
+    default="text",
+    show_default=True,
+    help="text (grouped by network, ja/en), turtle (the SHACL report), json, github (workflow annotations).",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(list(validate.INPUT_FORMATS)),
+    help="Syntax of FILES when their extension does not say it.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="The build whose dataset is validated when no FILE is given.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["oxigraph", "pyshacl"]),
+    default="oxigraph",
+    show_default=True,
+    help="oxigraph: the shapes as SPARQL in Oxigraph (fast); pyshacl: plain pySHACL (same results).",
+)
+def validate_command(
+    files: tuple[Path, ...], shape_set: str, output_format: str, input_format: str | None, out: Path, engine: str
+) -> None:
+    """Validate the built dataset, or FILES (RDF, or CSV in the tidy table's schema), against the shapes.
+
+    Exit status: 0 conforms (no sh:Violation), 1 violations, 2 bad input or usage.
+    """
+    settings = Settings(out=out)
+    if not files:
+        dump = out / "dump" / "ryoiki-ld.nt"
+        if not dump.exists():
+            raise SourceError(dump, None, "no built dataset here: run `ryoiki-ld build` first, or name a FILE")
+        files = (dump,)
+    triples = set(validate.read_rdf(settings.paths.ontology, "turtle"))
+    for path in files:
+        triples.update(validate.read_input(path, validate.input_format(path, input_format), settings))
+    shapes = validate.load_shapes(settings.paths, shape_set)
+    report = validate.run(sorted(triples, key=str), shapes, engine=engine, echo=_echo_err)
+    report.files = list(files)
+    click.echo(validate.RENDERERS[output_format](report), nl=False)
+    if not report.conforms:
+        sys.exit(1)
 
 
 def main() -> None:

@@ -54,6 +54,14 @@ class Paths:
         return self.root / "mappings"
 
     @property
+    def assessment_mappings(self) -> Path:
+        return self.mappings / "assessments"
+
+    @property
+    def shapes(self) -> Path:
+        return self.root / "shapes"
+
+    @property
     def ontology(self) -> Path:
         return self.root / "ontology" / "ryoiki-ld.ttl"
 

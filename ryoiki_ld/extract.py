@@ -592,10 +592,58 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def read_csv(path: Path) -> pd.DataFrame:
-    """Read a table in the tidy schema back into the typed frame (for validation and mapping)."""
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-    rows = []
-    for record in df.to_dict("records"):
-        rows.append({c: parse_cell(c, v) for c, v in record.items()})
-    return to_frame(rows, tuple(df.columns))
+def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
+    """Read a table in the tidy schema (as `metadata`, CSVW, describes it) into the typed frame.
+
+    Every column must be present; cells are checked against their column's datatype, format and
+    `required`, and the first bad one is named by file, line, row and column. Values that parse but
+    break a data-quality rule (a negative count, a year out of range) are left to the SHACL shapes.
+    """
+    schema = json.loads(metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise SourceError(path, None, "the file is empty")
+            missing = [c["name"] for c in schema if c["name"] not in header]
+            if missing:
+                raise SourceError(
+                    path,
+                    1,
+                    f"missing column(s) {', '.join(missing)}; the header must name all of "
+                    f"{', '.join(c['name'] for c in schema)}",
+                )
+            index = {name: i for i, name in enumerate(header)}
+            rows = []
+            for record in reader:
+                line = reader.line_num
+                if len(record) != len(header):
+                    raise SourceError(path, line, f"{len(record)} cells where the header has {len(header)}")
+                row = {}
+                for column in schema:
+                    name = column["name"]
+                    row[name] = _checked_cell(record[index[name]], column, path, line, len(rows) + 1)
+                rows.append(row)
+    except UnicodeDecodeError as e:
+        raise SourceError(path, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+    return to_frame(rows, tuple(c["name"] for c in schema))
+
+
+def _checked_cell(text: str, column: dict, path: Path, line: int, row: int) -> object:
+    name = column["name"]
+    datatype = column.get("datatype", "string")
+    base = datatype["base"] if isinstance(datatype, dict) else datatype
+    pattern = datatype.get("format") if isinstance(datatype, dict) else None
+    if text == "":
+        if column.get("required"):
+            raise SourceError(path, line, "a value is required", row=row, column=name)
+        return None
+    if pattern and not re.fullmatch(pattern, text):
+        raise SourceError(path, line, f"{text!r} does not match {pattern}", row=row, column=name)
+    if base in ("integer", "nonNegativeInteger", "gYear"):
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise SourceError(path, line, f"{text!r} is not an integer", row=row, column=name)
+    elif base == "boolean" and text not in ("true", "false"):
+        raise SourceError(path, line, f"{text!r} is not true or false", row=row, column=name)
+    return parse_cell(name, text)

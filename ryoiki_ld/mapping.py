@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
+from .config import Settings
 from .errors import SourceError
 
 TABLE_NS = "https://w3id.org/ryoiki-ld/table/"
@@ -89,12 +90,43 @@ def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mapp
         try:
             result = store.query(query)
         except SyntaxError as e:
-            raise SourceError(path, _error_line(str(e)), f"mapping is not valid SPARQL: {e}") from None
+            raise SourceError(path, error_line(str(e)), f"mapping is not valid SPARQL: {e}") from None
         if not isinstance(result, ox.QueryTriples):
             raise SourceError(path, None, "a mapping must be a CONSTRUCT query")
         lines.update(result.serialize(format=_NT).decode("utf-8").splitlines())
     lines.discard("")
     return lines
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """A data or reference CSV as strings; an empty cell is unknown (absent in the row graph)."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def mapping_config(settings: Settings) -> dict[str, str]:
+    """The build settings the mappings read (as `…/table/config#baseIri` and `#sourceFile`)."""
+    return {"baseIri": settings.base_iri, "sourceFile": settings.source.name}
+
+
+def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set[str]:
+    """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
+    paths = settings.paths
+    tables = {
+        "networks": table,
+        "area_links": links,
+        "network_relations": read_table(paths.network_relations),
+        "criteria": read_table(paths.criteria),
+        "prefectures": read_table(paths.reference / "prefectures.csv"),
+        "municipalities": read_table(paths.reference / "municipalities.csv"),
+        "secondary_medical_area_municipalities": read_table(
+            paths.reference / "secondary_medical_area_municipalities_2020.csv"
+        ),
+    }
+    config = mapping_config(settings)
+    ontology = load_rdf(paths.ontology)
+    triples = restore_declared_ranges(run_mappings(tables, config, paths.mappings), ontology)
+    triples.update(ontology)
+    return triples
 
 
 INTEGER_SUBTYPES = {
@@ -143,7 +175,7 @@ def load_rdf(path: Path) -> set[str]:
     try:
         triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     except (SyntaxError, ValueError, OSError) as e:
-        raise SourceError(path, _error_line(str(e)), f"cannot parse Turtle: {e}") from None
+        raise SourceError(path, error_line(str(e)), f"cannot parse Turtle: {e}") from None
     return set(ox.serialize(triples, format=_NT).decode("utf-8").splitlines()) - {""}
 
 
@@ -159,7 +191,7 @@ def write_dumps(lines: set[str], stem: Path) -> list[Path]:
     return [ttl, nt, jsonld]
 
 
-def _error_line(message: str) -> int | None:
+def error_line(message: str) -> int | None:
     """Oxigraph reports positions as 'line N' or 'N:M'; take the line when it is there."""
     m = re.search(r"line (\d+)", message) or re.search(r"\b(\d+):(\d+)\b", message)
     return int(m[1]) if m else None

@@ -10,11 +10,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
-
-from . import extract, link, mapping
+from . import extract, link, mapping, validate
 from .config import Settings
-from .errors import RyoikiError
+from .errors import DataQualityError, RyoikiError
 
 Echo = Callable[[str], None]
 
@@ -46,35 +44,9 @@ def stage(echo: Echo, name: str) -> Iterator[None]:
     echo(f"{name} done ({time.perf_counter() - started:.2f} s)")
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A data or reference CSV as strings; an empty cell is unknown (absent in the row graph)."""
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
-
-
 def check_base_iri(base_iri: str) -> None:
     if not base_iri.startswith(("http://", "https://")) or not base_iri.endswith("/") or " " in base_iri:
         raise RyoikiError(f"--base-iri must be an absolute http(s) IRI ending in '/', got {base_iri!r}")
-
-
-def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set[str]:
-    """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
-    paths = settings.paths
-    tables = {
-        "networks": table,
-        "area_links": links,
-        "network_relations": read_table(paths.network_relations),
-        "criteria": read_table(paths.criteria),
-        "prefectures": read_table(paths.reference / "prefectures.csv"),
-        "municipalities": read_table(paths.reference / "municipalities.csv"),
-        "secondary_medical_area_municipalities": read_table(
-            paths.reference / "secondary_medical_area_municipalities_2020.csv"
-        ),
-    }
-    config = {"baseIri": settings.base_iri, "sourceFile": settings.source.name}
-    ontology = mapping.load_rdf(paths.ontology)
-    triples = mapping.restore_declared_ranges(mapping.run_mappings(tables, config, paths.mappings), ontology)
-    triples.update(ontology)
-    return triples
 
 
 def build(settings: Settings, echo: Echo) -> None:
@@ -103,11 +75,48 @@ def build(settings: Settings, echo: Echo) -> None:
                 )
 
         with stage(echo, "map"):
-            triples = map_tables(table, links, settings)
+            triples = mapping.map_tables(table, links, settings)
             echo(f"  {len(triples)} triples from {len(list(paths.mappings.glob('*.rq')))} mappings and the ontology")
+
+        with stage(echo, "validate"):
+            report = validate_and_assess(triples, settings, out / "validation", echo)
 
         with stage(echo, "dump"):
             (out / "dump").mkdir()
             for path in mapping.write_dumps(triples, out / "dump" / "ryoiki-ld"):
                 echo(f"  {path.relative_to(out)} ({path.stat().st_size:,} bytes)")
+        if report.quality_violations:
+            echo(validate.render_text(report))
+            raise DataQualityError(
+                f"the data fails the quality shapes ({len(report.quality_violations)} violation(s), listed above); "
+                f"{settings.out} is unchanged"
+            )
     echo(f"built {settings.out}")
+
+
+def validate_and_assess(triples: set[str], settings: Settings, out: Path, echo: Echo) -> validate.Report:
+    """Assess every network against the criteria, add the assessments to `triples`, then validate it all.
+
+    Writes out/report.ttl (the SHACL report of all shapes over the final graph) and out/eligibility.csv.
+    """
+    paths = settings.paths
+    criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"), echo=echo)
+    outcomes = validate.assessments(criteria)
+    surveyed = outcomes[outcomes["no"].notna()].drop(columns="network")
+    config = mapping.mapping_config(settings)
+    triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
+    report = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "all"), echo=echo)
+    out.mkdir()
+    (out / "report.ttl").write_text(validate.report_turtle(report), encoding="utf-8")
+    eligibility = validate.eligibility_table(report)
+    eligibility.to_csv(out / "eligibility.csv", index=False, lineterminator="\n")
+    counts = eligibility.groupby(["criterion", "outcome"]).size().unstack(fill_value=0)
+    for key, row in counts.iterrows():
+        echo(
+            "  criterion "
+            + key
+            + ": "
+            + ", ".join(f"{o} {row.get(o, 0)}" for o in ("met", "not_met", "not_assessable"))
+        )
+    echo(f"  {len(report.quality_violations)} quality violation(s); {len(eligibility)} assessments ({report.engine})")
+    return report

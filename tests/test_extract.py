@@ -267,7 +267,7 @@ def test_unplaced_stray_text_is_an_error(project_copy):
 def test_csv_round_trips_with_types(table, tmp_path):
     path = tmp_path / "networks.csv"
     write_csv(table.reset_index(drop=True), path)
-    back = read_csv(path)
+    back = read_csv(path, Paths().csvw_metadata)
     pd.testing.assert_frame_equal(back, table.reset_index(drop=True))
 
 
