@@ -86,15 +86,20 @@ def validate_command(
 ) -> None:
     """Validate the built dataset, or FILES (RDF, or CSV in the tidy table's schema), against the shapes.
 
+    FILES are validated together with the ontology and the reference resources they may link to
+    (prefectures, municipalities, secondary medical areas, criteria).
+
     Exit status: 0 conforms (no sh:Violation), 1 violations, 2 bad input or usage.
     """
     settings = Settings(out=out)
-    if not files:
+    if files:
+        triples = set(validate.parse_lines(validate.reference_triples(settings)))
+    else:
         dump = out / "dump" / "ryoiki-ld.nt"
         if not dump.exists():
             raise SourceError(dump, None, "no built dataset here: run `ryoiki-ld build` first, or name a FILE")
         files = (dump,)
-    triples = set(validate.read_rdf(settings.paths.ontology, "turtle"))
+        triples = set()
     for path in files:
         triples.update(validate.read_input(path, validate.input_format(path, input_format), settings))
     shapes = validate.load_shapes(settings.paths, shape_set)

@@ -102,6 +102,20 @@ def read_input(path: Path, fmt: str, settings: Settings) -> list[ox.Triple]:
     return parse_lines(mapping.map_tables(table, links, settings))
 
 
+def reference_triples(settings: Settings) -> set[str]:
+    """What a network's own file links to: the ontology, prefectures, municipalities, secondary medical
+    areas and criteria (the build's graph without a single network), so that sh:class checks on links
+    to them can pass without the file restating them."""
+    paths = settings.paths
+    columns = [c["name"] for c in json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]]
+    empty = extract.to_frame([], tuple(columns))
+    no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
+    graph = mapping.map_tables(empty, no_links, settings)
+    # data/network_relations.csv still yields its links between the survey's networks: drop them.
+    networks_prefix = f"<{settings.base_iri}id/network/"
+    return {line for line in graph if not line.startswith(networks_prefix)}
+
+
 def parse_lines(lines: set[str]) -> list[ox.Triple]:
     text = "\n".join(sorted(lines)) + "\n"
     return [q.triple for q in ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
