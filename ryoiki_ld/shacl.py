@@ -140,10 +140,6 @@ def _local_parameters(graph: ShapesGraph, node: str) -> set[str]:
     return {p.removeprefix(SH) for p in graph.out.get(node, {}) if p.startswith(SH)}
 
 
-def _sparql_term(term) -> str:
-    return str(term)
-
-
 def _target_pattern(graph: ShapesGraph, node: str) -> str | None:
     """A SPARQL group that binds ?this to every focus node of the node shape (None: no target)."""
     parts = []
@@ -425,6 +421,11 @@ def pyshacl_results(data: rdflib.Graph, shapes: rdflib.Graph) -> list[Result]:
     from pyshacl import validate
 
     _, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True)
+    return report_results(report)
+
+
+def report_results(report: rdflib.Graph) -> list[Result]:
+    """The results of a SHACL validation report graph (from any processor), comparable with ours."""
     sh = rdflib.Namespace(SH)
     results = []
     for r in report.subjects(rdflib.RDF.type, sh.ValidationResult):

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
 
 import pandas as pd
 import pyoxigraph as ox
@@ -72,14 +73,29 @@ def input_format(path: Path, given: str | None) -> str:
 
 
 def read_rdf(path: Path, fmt: str) -> list[ox.Triple]:
-    """Parse one RDF file; a syntax error names the file and line."""
+    """Parse one RDF file; a syntax error names the file and line, a file without triples is an error."""
     _check_file(path)
     try:
-        return [q.triple for q in ox.parse(path=str(path), format=INPUT_FORMATS[fmt])]
+        triples = [q.triple for q in ox.parse(path=str(path), format=INPUT_FORMATS[fmt])]
     except (SyntaxError, ValueError) as e:
-        raise SourceError(path, mapping.error_line(str(e)), f"not valid {fmt}: {e}") from None
+        line = mapping.error_line(str(e)) or (_xml_error_line(path) if fmt == "rdfxml" else None)
+        raise SourceError(path, line, f"not valid {fmt}: {e}") from None
     except OSError as e:
         raise SourceError(path, None, f"cannot read: {e.strerror or e}") from None
+    if not triples:
+        raise SourceError(path, None, f"no RDF triples in this {fmt} file")
+    return triples
+
+
+def _xml_error_line(path: Path) -> int | None:
+    """Oxigraph's RDF/XML errors carry no position; expat finds the line of a well-formedness error."""
+    parser = expat.ParserCreate()
+    try:
+        with open(path, "rb") as f:
+            parser.ParseFile(f)
+    except expat.ExpatError as e:
+        return e.lineno
+    return None
 
 
 def _check_file(path: Path) -> None:
@@ -110,10 +126,7 @@ def reference_triples(settings: Settings) -> set[str]:
     columns = [c["name"] for c in json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]]
     empty = extract.to_frame([], tuple(columns))
     no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
-    graph = mapping.map_tables(empty, no_links, settings)
-    # data/network_relations.csv still yields its links between the survey's networks: drop them.
-    networks_prefix = f"<{settings.base_iri}id/network/"
-    return {line for line in graph if not line.startswith(networks_prefix)}
+    return mapping.map_tables(empty, no_links, settings)
 
 
 def parse_lines(lines: set[str]) -> list[ox.Triple]:

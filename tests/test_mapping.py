@@ -257,6 +257,21 @@ def test_a_broken_mapping_is_reported_with_its_file(project_copy, tmp_path):
 def test_keys_are_three_digits_and_longer_numbers_stay_whole():
     numbers = pd.array([7, 61, 218, 1234], dtype="Int64")
     relations = pd.DataFrame({"no": numbers, "relation": "sameNetworkAs", "other_no": numbers})
-    lines = run_mappings({"network_relations": relations}, {"baseIri": BASE}, Paths().mappings)
+    tables = {"networks": pd.DataFrame({"no": numbers}), "network_relations": relations}
+    lines = run_mappings(tables, {"baseIri": BASE}, Paths().mappings)
     subjects = {line.split(" ", 1)[0][1:-1] for line in lines}
     assert {f"{BASE}id/network/{k}" for k in ("007", "061", "218", "1234")} <= subjects
+
+
+def test_relations_are_published_only_between_rows_of_the_table():
+    numbers = pd.array([61, 57], dtype="Int64")
+    relations = pd.DataFrame({"no": [61, 61], "relation": "combinesNetwork", "other_no": [57, 58]})
+    tables = {
+        "networks": pd.DataFrame({"no": numbers}),
+        "network_relations": relations.astype("Int64", errors="ignore"),
+    }
+    lines = run_mappings(tables, {"baseIri": BASE}, Paths().mappings)
+    combines = sorted(line for line in lines if "combinesNetwork" in line)
+    assert combines == [
+        f"<{BASE}id/network/061> <https://w3id.org/ryoiki-ld/def#combinesNetwork> <{BASE}id/network/057> ."
+    ]
