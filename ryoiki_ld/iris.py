@@ -1,8 +1,9 @@
 """IRIs and their documents: the one place that knows how a resource IRI becomes a document path and format.
 
 Instances are `{base}id/{kind}/{key}`; their documents `{base}doc/{kind}/{key}.{ext}` (design.md). The
-vocabulary's hash IRIs (`…/def#Network`) share one document, `doc/def.{ext}`. `serve` answers `/id/…` with
-303 to the document that content negotiation picks; the site's Apache and nginx rules do the same.
+vocabulary's hash IRIs (`…/def#Network`) share one document, `doc/def.{ext}`, and any other hash IRI is
+described in its base IRI's document. `serve` answers `/id/…` with 303 to the document that content
+negotiation picks; the site's Apache and nginx rules do the same.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ def resource_iri(base: str, kind: str, key: str) -> str:
 
 
 def document_path(iri: str, base: str) -> str | None:
-    """The site path (without extension) of the document describing `iri`; None for IRIs we do not mint."""
-    if iri == ONTOLOGY or iri.startswith(VOCABULARY):
+    """The site path (without extension) of the document describing `iri`; None for IRIs we do not mint.
+
+    A hash IRI (`…/def#Network`, `…/id/dataset/ryoiki-ld#fy2019`) is described in its base IRI's document.
+    """
+    iri = iri.partition("#")[0]
+    if iri == ONTOLOGY:
         return "doc/def"
     if iri.startswith(base + "id/"):
         kind, _, key = iri[len(base) + 3 :].partition("/")
-        if kind and key and "/" not in key and "#" not in key:
+        if kind and key and "/" not in key:
             return f"doc/{kind}/{key}"
     return None
 

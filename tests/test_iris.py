@@ -20,6 +20,8 @@ BASE = "https://w3id.org/ryoiki-ld/"
         ("http://www.wikidata.org/entity/Q1037393", None),
         (BASE + "id/network", None),
         (BASE + "id/network/001/x", None),
+        (BASE + "id/dataset/ryoiki-ld#fy2019", "doc/dataset/ryoiki-ld"),
+        (BASE + "id/network#x", None),
         (BASE + "source/mhlw-chiren-nw-fy2019.txt", None),
     ],
 )
