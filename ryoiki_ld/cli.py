@@ -110,6 +110,39 @@ def validate_command(
         sys.exit(1)
 
 
+CATALOG_FILES = {
+    "dcat": Path("site/catalog.ttl"),
+    "dcat-jsonld": Path("site/catalog.jsonld"),
+    "void": Path("site/.well-known/void"),
+    "ckan": Path("site/ckan-package.json"),
+    "schemaorg": Path("site/schema-org.jsonld"),
+}
+
+
+@cli.command(name="catalog")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(CATALOG_FILES)),
+    default="dcat",
+    show_default=True,
+    help="dcat (DCAT-AP 3, Turtle), dcat-jsonld, void (VoID, Turtle), ckan (CKAN package JSON), schemaorg.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="The build whose catalogue is printed.",
+)
+def catalog_command(output_format: str, out: Path) -> None:
+    """Print the built dataset's catalogue record: DCAT, VoID, CKAN or schema.org."""
+    path = out / CATALOG_FILES[output_format]
+    if not path.is_file():
+        raise SourceError(path, None, "no built catalogue here: run `ryoiki-ld build` first")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
 def main() -> None:
     try:
         cli.main(standalone_mode=False)

@@ -58,6 +58,22 @@ class Paths:
         return self.mappings / "assessments"
 
     @property
+    def catalog_metadata(self) -> Path:
+        return self.data / "catalog" / "catalog.ttl"
+
+    @property
+    def distributions(self) -> Path:
+        return self.data / "catalog" / "distributions.csv"
+
+    @property
+    def catalog_mappings(self) -> Path:
+        return self.mappings / "catalog"
+
+    @property
+    def void_mappings(self) -> Path:
+        return self.mappings / "void"
+
+    @property
     def shapes(self) -> Path:
         return self.root / "shapes"
 
@@ -72,3 +88,8 @@ class Settings:
     out: Path = Path("build")
     base_iri: str = DEFAULT_BASE_IRI
     paths: Paths = field(default_factory=Paths)
+    sparql_endpoint: str | None = None  # where the published SPARQL endpoint answers; default {base}sparql
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.sparql_endpoint or self.base_iri + "sparql"

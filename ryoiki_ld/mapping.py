@@ -10,6 +10,7 @@ row graph would produce the same triples.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
+from . import __version__
 from .config import Settings
 from .errors import SourceError
 
@@ -104,8 +106,18 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def mapping_config(settings: Settings) -> dict[str, str]:
-    """The build settings the mappings read (as `…/table/config#baseIri` and `#sourceFile`)."""
-    return {"baseIri": settings.base_iri, "sourceFile": settings.source.name}
+    """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …)."""
+    return {
+        "baseIri": settings.base_iri,
+        "sourceFile": settings.source.name,
+        "sourceSha256": sha256_of(settings.source),
+        "softwareVersion": __version__,
+        "endpointUrl": settings.endpoint_url,
+    }
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set[str]:
@@ -115,6 +127,7 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
         "networks": table,
         "area_links": links,
         "network_relations": read_table(paths.network_relations),
+        "corrections": read_table(paths.corrections),
         "criteria": read_table(paths.criteria),
         "prefectures": read_table(paths.reference / "prefectures.csv"),
         "municipalities": read_table(paths.reference / "municipalities.csv"),
@@ -170,10 +183,10 @@ def restore_declared_ranges(lines: set[str], ontology: set[str]) -> set[str]:
     return out
 
 
-def load_rdf(path: Path) -> set[str]:
-    """A Turtle file as N-Triples lines."""
+def load_rdf(path: Path, base_iri: str | None = None) -> set[str]:
+    """A Turtle file as N-Triples lines (relative IRIs resolved against `base_iri`)."""
     try:
-        triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
+        triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base_iri)]
     except (SyntaxError, ValueError, OSError) as e:
         raise SourceError(path, error_line(str(e)), f"cannot parse Turtle: {e}") from None
     return set(ox.serialize(triples, format=_NT).decode("utf-8").splitlines()) - {""}

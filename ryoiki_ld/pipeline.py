@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import extract, link, mapping, validate
+from . import catalog, extract, link, mapping, validate
 from .config import Settings
 from .errors import DataQualityError, RyoikiError
 
@@ -75,8 +75,8 @@ def build(settings: Settings, echo: Echo) -> None:
                 )
 
         with stage(echo, "map"):
-            triples = mapping.map_tables(table, links, settings)
-            echo(f"  {len(triples)} triples from {len(list(paths.mappings.glob('*.rq')))} mappings and the ontology")
+            triples = mapping.map_tables(table, links, settings) | catalog.metadata(settings)
+            echo(f"  {len(triples)} triples from the mappings, the ontology and the catalogue record")
 
         with stage(echo, "validate"):
             report = validate_and_assess(triples, settings, out / "validation", echo)
@@ -85,6 +85,10 @@ def build(settings: Settings, echo: Echo) -> None:
             (out / "dump").mkdir()
             for path in mapping.write_dumps(triples, out / "dump" / "ryoiki-ld"):
                 echo(f"  {path.relative_to(out)} ({path.stat().st_size:,} bytes)")
+
+        with stage(echo, "catalog"):
+            for name, path in catalog.publish(settings, out, triples).items():
+                echo(f"  {name:<10} {path.relative_to(out)}")
         if report.quality_violations:
             echo(validate.render_text(report))
             raise DataQualityError(

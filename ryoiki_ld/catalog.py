@@ -1,0 +1,333 @@
+"""catalog: the dataset's metadata for portals and search engines — DCAT-AP 3, VoID, schema.org, CKAN.
+
+Everything is computed, never typed twice: the fixed record is `data/catalog/catalog.ttl`, the
+downloads are `data/catalog/distributions.csv`, and `mappings/catalog/*.rq` turn those, the build's
+provenance and the files actually written (size, SHA-256) into DCAT. VoID is `mappings/void/void.rq`
+run over the whole graph. The schema.org and CKAN documents are read off the DCAT graph, so the four
+never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+
+from . import mapping
+from .config import Settings
+from .errors import RyoikiError
+
+DCAT = "http://www.w3.org/ns/dcat#"
+DCTERMS = "http://purl.org/dc/terms/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+VOID_PREFIXES = {**mapping.PREFIXES, "void": "http://rdfs.org/ns/void#", "foaf": "http://xmlns.com/foaf/0.1/"}
+# DCAT 3 declares dcat:byteSize's range; Oxigraph would otherwise keep it as xsd:integer.
+_RANGES = {f"<{DCAT}byteSize> <{RDFS}range> <{mapping.XSD}nonNegativeInteger> ."}
+
+
+def dataset_iri(settings: Settings) -> str:
+    return f"{settings.base_iri}id/dataset/ryoiki-ld"
+
+
+def metadata(settings: Settings) -> set[str]:
+    """The catalogue record that goes into the dumps: catalog.ttl, the distributions and the build's provenance.
+
+    Sizes and checksums are not part of it: a dump cannot contain its own checksum (see `publish`).
+    """
+    paths = settings.paths
+    record = mapping.load_rdf(paths.catalog_metadata, base_iri=settings.base_iri)
+    tables = {"distributions": mapping.read_table(paths.distributions)}
+    return record | mapping.run_mappings(tables, mapping.mapping_config(settings), paths.catalog_mappings)
+
+
+def publish(settings: Settings, out: Path, triples: set[str]) -> dict[str, Path]:
+    """Copy the downloads into out/site and write the catalogue files describing them.
+
+    Returns the files written: catalog.ttl/.nt/.jsonld (DCAT, with every file's size and SHA-256),
+    .well-known/void (VoID), ckan-package.json and schema-org.jsonld.
+    """
+    site = out / "site"
+    files = copy_downloads(settings, out, site)
+    config = mapping.mapping_config(settings)
+    sized = mapping.run_mappings(
+        {"distributions": mapping.read_table(settings.paths.distributions), "files": files},
+        config,
+        settings.paths.catalog_mappings,
+    )
+    record = record_of(triples | sized, subjects_of(metadata(settings) | sized))
+    record = mapping.restore_declared_ranges(record, _RANGES)
+    written = dict(
+        zip(("dcat-ttl", "dcat-nt", "dcat-jsonld"), mapping.write_dumps(record, site / "catalog"), strict=True)
+    )
+
+    void = site / ".well-known" / "void"
+    void.parent.mkdir(parents=True, exist_ok=True)
+    void.write_bytes(void_turtle(triples, config, settings))
+    written["void"] = void
+
+    store = _store(record)
+    written["ckan"] = _write_json(site / "ckan-package.json", ckan_package(store, settings))
+    written["schemaorg"] = _write_json(site / "schema-org.jsonld", schema_org(store, settings))
+    return written
+
+
+def copy_downloads(settings: Settings, out: Path, site: Path) -> pd.DataFrame:
+    """Publish every distribution's file at its path under the site; return key, byte_size, sha256 of each."""
+    rows = []
+    for d in mapping.read_table(settings.paths.distributions).itertuples():
+        origin = {"build": out / d.path, "project": settings.paths.root / d.path, "source": settings.source}[d.origin]
+        if not origin.is_file():
+            raise RyoikiError(f"{settings.paths.distributions}: distribution {d.key}: {origin} was not written")
+        target = site / d.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(origin, target)
+        rows.append({"key": d.key, "byte_size": target.stat().st_size, "sha256": mapping.sha256_of(target)})
+    return pd.DataFrame(rows, columns=["key", "byte_size", "sha256"]).astype({"byte_size": "Int64"})
+
+
+def subjects_of(lines: set[str]) -> set[str]:
+    return {line.split(" ", 1)[0] for line in lines}
+
+
+def record_of(triples: set[str], subjects: set[str]) -> set[str]:
+    """Every triple about the catalogue's resources and about the dataset's resources they link to directly."""
+    own = {line for line in triples if line.split(" ", 1)[0] in subjects}
+    linked = {line.rsplit(" ", 2)[1] for line in own if line.rsplit(" ", 2)[1].startswith("<")}
+    return own | {line for line in triples if line.split(" ", 1)[0] in linked - subjects}
+
+
+def void_turtle(triples: set[str], config: dict[str, str], settings: Settings) -> bytes:
+    """The VoID description, every number counted over the graph by mappings/void/void.rq."""
+    store = ox.Store()
+    text = "\n".join(sorted(triples)) + "\n" + mapping.config_ntriples(config)
+    store.load(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    lines: set[str] = set()
+    for path in sorted(settings.paths.void_mappings.glob("*.rq")):
+        result = store.query(path.read_text(encoding="utf-8"))
+        lines.update(result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines())
+    lines.discard("")
+    ordered = [
+        q.triple for q in ox.parse(input=("\n".join(sorted(lines)) + "\n").encode(), format=ox.RdfFormat.N_TRIPLES)
+    ]
+    return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=VOID_PREFIXES)
+
+
+def _store(lines: set[str]) -> ox.Store:
+    store = ox.Store()
+    store.load(input=("\n".join(sorted(lines)) + "\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+def _write_json(path: Path, document: dict) -> Path:
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading the DCAT record for schema.org and CKAN
+# --------------------------------------------------------------------------------------------------
+
+
+def _objects(store: ox.Store, subject: str, predicate: str, lang: str | None = None) -> list[str]:
+    """Values of one property, sorted; literals as text (of one language when `lang` is given), IRIs as IRIs."""
+    values = []
+    for quad in store.quads_for_pattern(ox.NamedNode(subject), ox.NamedNode(predicate), None):
+        term = quad.object
+        if isinstance(term, ox.Literal):
+            if lang is None or term.language == lang:
+                values.append(term.value)
+        elif isinstance(term, ox.NamedNode) and lang is None:
+            values.append(term.value)
+    return sorted(values)
+
+
+def _one(store: ox.Store, subject: str, predicate: str, lang: str | None = None) -> str | None:
+    values = _objects(store, subject, predicate, lang)
+    return values[0] if values else None
+
+
+def _distributions(store: ox.Store, dataset: str) -> list[dict]:
+    query = f"""
+        PREFIX dcat: <{DCAT}> PREFIX dcterms: <{DCTERMS}> PREFIX spdx: <http://spdx.org/rdf/terms#>
+        SELECT ?d ?url ?media ?format ?size ?sha ?conforms WHERE {{
+          <{dataset}> dcat:distribution ?d .
+          ?d dcat:downloadURL ?url ; dcat:mediaType ?media ; dcterms:format ?format .
+          OPTIONAL {{ ?d dcat:byteSize ?size }}
+          OPTIONAL {{ ?d spdx:checksum/spdx:checksumValue ?sha }}
+          OPTIONAL {{ ?d dcterms:conformsTo ?conforms }}
+        }} ORDER BY ?url"""
+    found = []
+    for s in store.query(query):
+        d = s["d"].value
+        found.append(
+            {
+                "iri": d,
+                "url": s["url"].value,
+                "media_type": s["media"].value.removeprefix("https://www.iana.org/assignments/media-types/"),
+                "format": s["format"].value.rsplit("/", 1)[1],
+                "byte_size": int(s["size"].value) if s["size"] else None,
+                "sha256": s["sha"].value if s["sha"] else None,
+                "conforms_to": s["conforms"].value if s["conforms"] else None,
+                "title_ja": _one(store, d, DCTERMS + "title", "ja"),
+                "title_en": _one(store, d, DCTERMS + "title", "en"),
+                "description_ja": _one(store, d, DCTERMS + "description", "ja"),
+                "description_en": _one(store, d, DCTERMS + "description", "en"),
+            }
+        )
+    return found
+
+
+def schema_org(store: ox.Store, settings: Settings) -> dict:
+    """A schema.org Dataset as dataset search engines read it (embedded in the landing page)."""
+    dataset = dataset_iri(settings)
+    publisher = _one(store, dataset, DCTERMS + "publisher")
+    report = _one(store, dataset, DCTERMS + "source")
+    period = _one(store, dataset, DCTERMS + "temporal")
+    catalog = f"{settings.base_iri}id/catalog/ryoiki-ld"
+    rights = _one(store, dataset, DCTERMS + "rights")
+    organization = {
+        "@type": "Organization",
+        "@id": publisher,
+        "name": _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "ja"),
+        "alternateName": _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "en"),
+        "url": _one(store, publisher, "http://xmlns.com/foaf/0.1/homepage"),
+    }
+    return {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": dataset,
+        "name": _one(store, dataset, DCTERMS + "title", "ja"),
+        "alternateName": _one(store, dataset, DCTERMS + "title", "en"),
+        "description": _one(store, dataset, DCTERMS + "description", "ja")
+        + "\n\n"
+        + _one(store, dataset, DCTERMS + "description", "en"),
+        "url": _one(store, dataset, DCAT + "landingPage"),
+        "identifier": dataset,
+        "keywords": _objects(store, dataset, DCAT + "keyword", "ja") + _objects(store, dataset, DCAT + "keyword", "en"),
+        "inLanguage": ["ja", "en"],
+        "license": _one(store, dataset, DCTERMS + "license"),
+        "isAccessibleForFree": True,
+        "creditText": _one(store, rights, RDFS + "label", "ja"),
+        "creator": organization,
+        "publisher": organization,
+        "isBasedOn": {
+            "@type": "Report",
+            "@id": report,
+            "name": _one(store, report, RDFS + "label", "ja"),
+            "author": {
+                "@type": "GovernmentOrganization",
+                "name": "厚生労働省",
+                "alternateName": "Ministry of Health, Labour and Welfare",
+            },
+        },
+        "spatialCoverage": {"@type": "Place", "name": "日本", "sameAs": "http://www.wikidata.org/entity/Q17"},
+        "temporalCoverage": f"{_one(store, period, DCAT + 'startDate')}/{_one(store, period, DCAT + 'endDate')}",
+        "datePublished": _one(store, dataset, DCTERMS + "issued"),
+        "dateModified": _one(store, dataset, DCTERMS + "modified"),
+        "version": _one(store, f"{settings.base_iri}id/software/ryoiki-ld", "http://schema.org/softwareVersion"),
+        "includedInDataCatalog": {
+            "@type": "DataCatalog",
+            "@id": catalog,
+            "name": _one(store, catalog, DCTERMS + "title", "ja"),
+        },
+        "distribution": [
+            {
+                "@type": "DataDownload",
+                "@id": d["iri"],
+                "name": d["title_ja"],
+                "alternateName": d["title_en"],
+                "description": d["description_ja"],
+                "encodingFormat": d["media_type"],
+                "contentUrl": d["url"],
+                **({"contentSize": f"{d['byte_size']} B"} if d["byte_size"] is not None else {}),
+                **({"sha256": d["sha256"]} if d["sha256"] else {}),
+            }
+            for d in _distributions(store, dataset)
+        ],
+    }
+
+
+def ckan_package(store: ox.Store, settings: Settings) -> dict:
+    """A CKAN package (package_create / package_show shape) for the e-Gov data portal.
+
+    Standard CKAN fields, the portal's DCAT-style fields (publisher, contactPoint, landingPage,
+    frequency_of_update, spatial, temporal) and ckanext-dcat's extras, read off the DCAT record.
+    `owner_org` is the portal organization's name, which the curator sets on upload.
+    """
+    dataset = dataset_iri(settings)
+    publisher = _one(store, dataset, DCTERMS + "publisher")
+    contact = _one(store, dataset, DCAT + "contactPoint")
+    period = _one(store, dataset, DCTERMS + "temporal")
+    licence = _one(store, dataset, DCTERMS + "license")
+    start, end = _one(store, period, DCAT + "startDate"), _one(store, period, DCAT + "endDate")
+    publisher_name = _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "ja")
+    spatial = _objects(store, dataset, DCTERMS + "spatial")
+    extras = {
+        "uri": dataset,
+        "identifier": _one(store, dataset, DCTERMS + "identifier"),
+        "title_en": _one(store, dataset, DCTERMS + "title", "en"),
+        "issued": _one(store, dataset, DCTERMS + "issued"),
+        "modified": _one(store, dataset, DCTERMS + "modified"),
+        "language": json.dumps(_objects(store, dataset, DCTERMS + "language")),
+        "theme": json.dumps(_objects(store, dataset, DCAT + "theme")),
+        "conforms_to": json.dumps(_objects(store, dataset, DCTERMS + "conformsTo")),
+        "access_rights": _one(store, dataset, DCTERMS + "accessRights"),
+        "frequency": _one(store, dataset, DCTERMS + "accrualPeriodicity"),
+        "provenance": _one(store, _one(store, dataset, DCTERMS + "provenance"), RDFS + "label", "ja"),
+        "source": _one(store, dataset, DCTERMS + "source"),
+        "spatial_uri": spatial[0] if spatial else None,
+        "temporal_start": start,
+        "temporal_end": end,
+        "publisher_name": publisher_name,
+        "publisher_uri": publisher,
+        "contact_name": _one(store, contact, "http://www.w3.org/2006/vcard/ns#fn", "ja"),
+        "contact_uri": _one(store, contact, "http://www.w3.org/2006/vcard/ns#hasURL"),
+        "rights": _one(store, _one(store, dataset, DCTERMS + "rights"), RDFS + "label", "ja"),
+    }
+    landing = _one(store, dataset, DCAT + "landingPage")
+    return {
+        "name": _one(store, dataset, DCTERMS + "identifier"),
+        "title": _one(store, dataset, DCTERMS + "title", "ja"),
+        "notes": _one(store, dataset, DCTERMS + "description", "ja")
+        + "\n\n"
+        + _one(store, dataset, DCTERMS + "description", "en"),
+        "url": landing,
+        "version": _one(store, f"{settings.base_iri}id/software/ryoiki-ld", "http://schema.org/softwareVersion"),
+        "author": publisher_name,
+        "maintainer": publisher_name,
+        "license_id": "PDL-1.0",
+        "license_title": _one(store, licence, RDFS + "label", "ja"),
+        "license_url": licence,
+        "owner_org": "ryoiki-ld",
+        "private": False,
+        "state": "active",
+        "type": "dataset",
+        "tags": [{"name": k} for k in _objects(store, dataset, DCAT + "keyword", "ja")],
+        "publisher": publisher_name,
+        "contactPoint": extras["contact_uri"],
+        "landingPage": landing,
+        "frequency_of_update": extras["frequency"],
+        "spatial": "日本（全国）",
+        "temporal": f"{start}/{end}",
+        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items()) if v is not None],
+        "resources": [
+            {
+                "name": d["title_ja"],
+                "description": d["description_ja"],
+                "url": d["url"],
+                "access_url": d["url"],
+                "download_url": d["url"],
+                "format": d["format"],
+                "mimetype": d["media_type"],
+                "size": d["byte_size"],
+                "hash": d["sha256"],
+                "license_id": "PDL-1.0",
+                "compliant_standard": d["conforms_to"],
+                "uri": d["iri"],
+            }
+            for d in _distributions(store, dataset)
+        ],
+    }
