@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def validate_command(
     for path in files:
         triples.update(validate.read_input(path, validate.input_format(path, input_format), settings))
     shapes = validate.load_shapes(settings.paths, shape_set)
-    report = validate.run(sorted(triples, key=str), shapes, engine=engine, echo=_echo_err)
+    report = validate.run(sorted(triples, key=str), shapes, engine=engine)
     report.files = list(files)
     click.echo(validate.RENDERERS[output_format](report), nl=False)
     if not report.conforms:
@@ -144,6 +145,8 @@ def catalog_command(output_format: str, out: Path) -> None:
 
 
 def main() -> None:
+    # rdflib logs a traceback for every ill-typed literal it meets; validation reports those itself.
+    logging.getLogger("rdflib").setLevel(logging.ERROR)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:

@@ -104,12 +104,12 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Path, echo: 
     Writes out/report.ttl (the SHACL report of all shapes over the final graph) and out/eligibility.csv.
     """
     paths = settings.paths
-    criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"), echo=echo)
+    criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"))
     outcomes = validate.assessments(criteria)
     surveyed = outcomes[outcomes["no"].notna()].drop(columns="network")
     config = mapping.mapping_config(settings)
     triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
-    report = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "all"), echo=echo)
+    report = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "all"))
     out.mkdir()
     (out / "report.ttl").write_text(validate.report_turtle(report), encoding="utf-8")
     eligibility = validate.eligibility_table(report)

@@ -188,20 +188,13 @@ def criteria_of(shapes: list[ox.Triple]) -> list[Criterion]:
     return sorted(found, key=lambda c: c.key)
 
 
-def run(
-    triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph", echo: Echo | None = None
-) -> Report:
-    """Validate `triples` against `shapes` with the chosen engine (oxigraph hands ill-typed input to pySHACL)."""
+def run(triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph") -> Report:
+    """Validate `triples` against `shapes` with the chosen engine: our SPARQL one (oxigraph) or plain pySHACL."""
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     if engine == "oxigraph":
-        try:
-            results = shacl.oxigraph_results(triples, shacl.compile_shapes(shapes), store)
-        except shacl.IllTypedInput as e:
-            if echo:
-                echo(f"note: {e}; validating with pySHACL, which judges ill-typed literals exactly")
-            engine = "pyshacl"
-    if engine == "pyshacl":
+        results = shacl.oxigraph_results(triples, shacl.compile_shapes(shapes), store)
+    else:
         results = shacl.pyshacl_results(shacl.to_rdflib(triples), shacl.to_rdflib(shapes))
     return Report(results, store, criteria_of(shapes), engine)
 

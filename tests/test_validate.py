@@ -365,3 +365,23 @@ def test_the_readme_plain_pyshacl_commands_for_a_networks_own_file(built):
         timeout=600,
     )
     assert quality.returncode == 0 and "Conforms: True" in quality.stdout
+
+
+def test_an_ill_typed_count_is_a_violation_not_a_crash(tmp_path):
+    path = tmp_path / "ill-typed.ttl"
+    text = EXAMPLE.read_text(encoding="utf-8").replace(
+        "rld:participatingInstitutions 24",
+        'rld:participatingInstitutions "24x"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    )
+    path.write_text(text, encoding="utf-8")
+    run = run_cli("validate", path, "--shapes", "quality", "--format", "json")
+    assert run.returncode == 1 and run.stderr == ""
+    found = {(r["sourceShape"], r["constraintComponent"]) for r in json.loads(run.stdout)["results"]}
+    assert found == {
+        ("rlds:network-participating", "sh:OrConstraintComponent"),
+        ("rlds:network-participating", "sh:MinInclusiveConstraintComponent"),
+        ("rlds:network-disclosing-within-participating", "sh:LessThanOrEqualsConstraintComponent"),
+        ("rlds:network-accessing-within-participating", "sh:LessThanOrEqualsConstraintComponent"),
+    }
+    plain = run_cli("validate", path, "--shapes", "quality", "--engine", "pyshacl")
+    assert plain.returncode == 2 and plain.stderr.startswith("error: pySHACL failed on this input (TypeError")
