@@ -58,7 +58,7 @@ READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes ar
 MAX_BODY_BYTES = 1024 * 1024
 COMMON_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "Query-Limit-Exceeded, Content-Length"),
+    ("Access-Control-Expose-Headers", "Query-Limit-Exceeded, Result-Count, Content-Length"),
     ("X-Content-Type-Options", "nosniff"),
 ]
 PAGE_POLICY = (
@@ -441,8 +441,10 @@ class App:
         )
         note["rows"] = answer.rows
         headers: Headers = [("Content-Type", answer.content_type), ("Vary", "Accept")]
-        if answer.status == 200 and request.method != "POST":
-            headers.append(("Cache-Control", "public, max-age=300"))
+        if answer.status == 200:
+            headers.append(("Result-Count", str(answer.rows)))  # solutions, triples, or 1 for ASK
+            if request.method != "POST":
+                headers.append(("Cache-Control", "public, max-age=300"))
         if answer.limit:
             note["limit"] = answer.limit
             limit = {

@@ -246,5 +246,12 @@ def write_triples(
 
 
 def serialize_triples(triples: list[ox.Triple], fmt: Format, prefixes: dict[str, str]) -> bytes:
-    options = {"prefixes": prefixes} if fmt.ext in ("ttl", "rdf") else {}
+    """Turtle and RDF/XML declare only the prefixes the triples use."""
+    options = {}
+    if fmt.ext in ("ttl", "rdf"):
+        iris = {t.predicate.value for t in triples}
+        for t in triples:
+            for term in (t.subject, t.object):
+                iris.add(term.datatype.value if isinstance(term, ox.Literal) else getattr(term, "value", ""))
+        options["prefixes"] = {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
     return ox.serialize(triples, format=OXIGRAPH_RDF[fmt.ext], **options)

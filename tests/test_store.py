@@ -12,6 +12,8 @@ import json
 import random
 import re
 import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -379,3 +381,19 @@ REMOTE = re.compile(
 def test_query_page_loads_nothing_from_another_host():
     for path in (ROOT / "site" / "query").iterdir():
         assert not REMOTE.search(path.read_text(encoding="utf-8")), path
+
+
+def test_deep_queries_need_the_deep_stack(built):
+    """A chain of 15,000 `||` overflows Oxigraph's parser on a default 8 MiB stack; `with_deep_stack` runs it."""
+    code = (
+        "import sys, pyoxigraph as ox\n"
+        "from ryoiki_ld.store import with_deep_stack\n"
+        f"store = ox.Store.read_only({str(built / 'store')!r})\n"
+        "query = 'ASK { FILTER(' + 'true||' * 15000 + 'true) }'\n"
+        "run = lambda: print(bool(store.query(query)))\n"
+        "with_deep_stack(run) if sys.argv[1] == 'deep' else run()\n"
+    )
+    deep = subprocess.run([sys.executable, "-c", code, "deep"], capture_output=True, text=True, timeout=120)
+    assert deep.returncode == 0 and deep.stdout == "True\n", deep.stderr
+    default = subprocess.run([sys.executable, "-c", code, "default"], capture_output=True, text=True, timeout=120)
+    assert default.returncode < 0  # killed by a signal (SIGSEGV): why the workers use the deep stack

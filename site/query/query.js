@@ -12,10 +12,11 @@ const PREFIXES = {
   "wd:": "http://www.wikidata.org/entity/",
   "sac:": "http://data.e-stat.go.jp/lod/sac/",
 };
-const DOWNLOADS = [
-  ["JSON", "json"], ["XML", "xml"], ["CSV", "csv"], ["TSV", "tsv"],
-  ["Turtle", "turtle"], ["N-Triples", "nt"], ["JSON-LD", "json-ld"], ["RDF/XML", "rdf"],
-];
+// The formats each kind of result can be downloaded in, as `format=` names.
+const DOWNLOADS = {
+  solutions: [["JSON", "json"], ["XML", "xml"], ["CSV", "csv"], ["TSV", "tsv"]],
+  graph: [["Turtle", "turtle"], ["N-Triples", "nt"], ["JSON-LD", "json-ld"], ["RDF/XML", "rdf"]],
+};
 let baseIri = "https://w3id.org/ryoiki-ld/";
 
 function element(tag, text, attributes) {
@@ -56,7 +57,7 @@ function showTable(data) {
   const results = document.getElementById("results");
   if (typeof data.boolean === "boolean") {
     results.appendChild(element("p", data.boolean ? "true (はい)" : "false (いいえ)", { class: "boolean" }));
-    return 1;
+    return;
   }
   const vars = data.head.vars;
   const table = element("table");
@@ -68,13 +69,12 @@ function showTable(data) {
     for (const name of vars) row.appendChild(cell(binding[name]));
   }
   results.appendChild(table);
-  return data.results.bindings.length;
 }
 
-function setDownloads(query) {
+function setDownloads(query, kind) {
   const box = document.getElementById("downloads");
   box.replaceChildren();
-  for (const [label, format] of DOWNLOADS) {
+  for (const [label, format] of DOWNLOADS[kind]) {
     const url = "sparql?" + new URLSearchParams({ query: query, format: format }).toString();
     box.appendChild(element("a", label, { href: url, rel: "nofollow" }));
   }
@@ -87,6 +87,7 @@ async function run(event) {
   const results = document.getElementById("results");
   const button = document.getElementById("run");
   results.replaceChildren();
+  document.getElementById("downloads").replaceChildren();
   status.className = "";
   status.textContent = "実行中… / running…";
   button.disabled = true;
@@ -108,16 +109,15 @@ async function run(event) {
       status.textContent = `${response.status} ${response.statusText}${limit ? " (" + limit + ")" : ""}: ${await response.text()}`;
       return;
     }
-    let count;
-    if (type.startsWith("application/sparql-results+json")) {
-      count = showTable(await response.json());
+    const count = response.headers.get("Result-Count");
+    const solutions = type.startsWith("application/sparql-results+json");
+    if (solutions) {
+      showTable(await response.json());
     } else {
-      const body = await response.text();
-      results.appendChild(element("pre", body));
-      count = body.split("\n").filter((line) => line.trim() && !line.startsWith("@prefix")).length;
+      results.appendChild(element("pre", await response.text()));
     }
-    status.textContent = `${count} 件 (${count} results), ${seconds} s`;
-    setDownloads(query);
+    status.textContent = `${count} 件 (${count} ${solutions ? "results" : "triples"}), ${seconds} s`;
+    setDownloads(query, solutions ? "solutions" : "graph");
   } catch (error) {
     status.className = "error";
     status.textContent = "接続できません / cannot reach the endpoint: " + error;
