@@ -33,7 +33,7 @@ from .config import Output, ServeSettings
 from .errors import RyoikiError
 from .iris import Format
 from .static import Headers, Response, text
-from .store import Answer, Manifest, read_manifest
+from .store import Answer, Manifest, read_manifest, text_answer
 from .workers import WorkerFailed, WorkerPool
 
 HTML = iris.BY_EXT["html"]
@@ -324,9 +324,7 @@ class App:
             )
         if path == "/" and not self.out.site.is_dir():
             return self.page("no-site.html")
-        missing = (
-            "not found" if self.out.site.is_dir() else f"not found: the site has not been built into {self.out.site}"
-        )
+        missing = "not found" if self.out.site.is_dir() else "not found: this build has no site (DIR/site) yet"
         return self.files(self.site, request, missing)
 
     def files(self, files: static.StaticFiles, request: Request, missing: str) -> Response:
@@ -471,20 +469,20 @@ class App:
     ) -> Answer:
         """Check the query, then have a worker evaluate it within the limits."""
         if len(query) > self.limits.max_query_chars:
-            return _text_answer(
+            return text_answer(
                 413, f"the query has {len(query):,} characters; the limit is {self.limits.max_query_chars:,}"
             )
         try:
             seen = sparql.check(query, self.limits.max_depth)
         except sparql.QueryRefused as e:
             note["refused"] = e.message.split(":")[0]
-            return _text_answer(e.status, e.message)
+            return text_answer(e.status, e.message)
         note["form"] = seen.form
         note["volatile"] = seen.volatile
         if seen.form in ("SELECT", "ASK") and solutions is None:
-            return _text_answer(406, f"{seen.form} results are available as: {offered(sparql.SOLUTION_FORMATS)}")
+            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.SOLUTION_FORMATS)}")
         if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
-            return _text_answer(406, f"{seen.form} results are available as: {offered(sparql.GRAPH_FORMATS)}")
+            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.GRAPH_FORMATS)}")
         request = {
             "query": query,
             "solutions": solutions.ext if solutions else None,
@@ -539,10 +537,6 @@ class App:
             add(partition, "class", ox.NamedNode(cls))
             add(partition, "entities", count(n))
         return sparql.serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
-
-
-def _text_answer(status: int, message: str) -> Answer:
-    return Answer(status, "text/plain; charset=utf-8", (message + "\n").encode("utf-8"))
 
 
 def _now() -> str:
@@ -604,7 +598,7 @@ def serve(settings: ServeSettings, echo: Any) -> None:
         timeout_keep_alive=5,
         timeout_graceful_shutdown=int(settings.limits.time_limit_s) + 5,
         limit_concurrency=1024,
-        proxy_headers=False,
+        proxy_headers=True,  # X-Forwarded-For/-Proto, trusted from 127.0.0.1 only: a local reverse proxy
     )
     server = uvicorn.Server(config)
     # uvicorn re-raises the signal that stopped it once it has shut down; these make that a no-op, so a

@@ -110,7 +110,7 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
         offered = ", ".join(f"{f.media_type} (format={f.names[0]} or .{f.ext})" for f in iris.FORMATS)
         return text(406, f"{iri} is described in: {offered}", vary)
     if not site.is_dir():
-        return text(404, f"{iri}: the site has not been built into {site} yet, so there is no document", vary)
+        return text(404, f"{iri}: this build has no site (DIR/site) yet, so there is no document", vary)
     if not (site / f"{document}.{fmt.ext}").is_file():
         return text(404, f"no resource is named {iri}", vary)
     up = "../" * (resource.count("/") - 1)

@@ -767,7 +767,8 @@ def test_without_a_site_the_root_says_so(built, tmp_path):
         home = fetch(running, "GET", "/")
         assert home.status == 200 and "DIR/site/" in home.text and 'href="sparql"' in home.text
         missing = fetch(running, "GET", "/doc/network/001.html")
-        assert missing.status == 404 and "site has not been built" in missing.text
+        assert missing.status == 404 and "this build has no site" in missing.text
+        assert str(out) not in missing.text  # no server path is shown
         assert fetch(running, "GET", "/id/network/001").status == 404
         assert count_networks(running) == 218
     finally:
