@@ -324,12 +324,18 @@ class WorkerPool:
             )
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             self.stats.died += 1
-            code = worker.process.poll()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                worker.process.wait(timeout=1.0)
+            code = worker.process.returncode
             self._event({"event": "worker_died", "exit": code, "pid": worker.process.pid})
+            why = {
+                -signal.SIGABRT: f"it needed more than the {self.memory_mb} MiB of memory a query may use",
+                -signal.SIGSEGV: "it nested deeper than the engine's stack allows",
+            }.get(code, f"exit status {code}")
             return text_answer(
                 422,
-                f"the query engine stopped while evaluating this query after {time.monotonic() - started:.1f} s "
-                f"(exit status {code}); the query is too complex for this endpoint",
+                f"the query engine stopped while evaluating this query after {time.monotonic() - started:.1f} s: "
+                f"{why}. Nothing was sent; the query is too costly for this endpoint.",
             )
         finally:
             self.stats.busy -= 1
