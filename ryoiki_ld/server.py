@@ -206,6 +206,7 @@ class App:
         self.site = static.StaticFiles([("", self.out.site), ("dump/", self.out.dump)], media_types)
         self.page_files = static.StaticFiles([("query/", paths.query_page)], media_types, max_age_s=60)
         self.examples = json.dumps(read_examples(paths.queries), ensure_ascii=False).encode("utf-8")
+        self.pages = {name: (paths.query_page / name).read_bytes() for name in ("index.html", "no-site.html")}
         self.description_template = (paths.serve_data / "service-description.ttl").read_text(encoding="utf-8")
         self.descriptions: dict[tuple[str, str], bytes] = {}
         self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
@@ -337,7 +338,7 @@ class App:
         return files.response(found, request.header("if-none-match"))
 
     def page(self, name: str) -> Response:
-        body = (self.settings.paths.query_page / name).read_bytes()
+        body = self.pages[name]
         return Response(
             200,
             [

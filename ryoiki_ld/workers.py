@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,7 +183,7 @@ class WorkerPool:
     time_limit_s: float
     max_rows: int
     memory_mb: int
-    log: object = None  # callable(dict) for events (a worker killed, died, started)
+    log: Callable[[dict], None] | None = None  # for events: a worker killed at the time limit, died, failed
     stats: PoolStats = field(default_factory=PoolStats)
 
     def __post_init__(self) -> None:
@@ -286,7 +287,7 @@ class WorkerPool:
                 self._spare = worker
 
     def _event(self, record: dict) -> None:
-        if callable(self.log):
+        if self.log is not None:
             self.log(record)
 
     async def _idle_worker(self) -> Worker:
@@ -324,9 +325,7 @@ class WorkerPool:
             )
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             self.stats.died += 1
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                worker.process.wait(timeout=1.0)
-            code = worker.process.returncode
+            code = await _exit_status(worker.process)
             self._event({"event": "worker_died", "exit": code, "pid": worker.process.pid})
             why = {
                 -signal.SIGABRT: f"it needed more than the {self.memory_mb} MiB of memory a query may use",
@@ -356,6 +355,14 @@ class WorkerPool:
             self._retire(worker)
         if self._reaping:
             await asyncio.gather(*self._reaping, return_exceptions=True)
+
+
+async def _exit_status(process: subprocess.Popen, timeout_s: float = 1.0) -> int | None:
+    """The exit status of a worker whose socket closed (it is exiting), without blocking the event loop."""
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(process.wait), timeout_s)
+    except TimeoutError:
+        return None
 
 
 if __name__ == "__main__":
