@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 run: build
+	$(BIN)/ryoiki-ld serve --host 127.0.0.1 --port 8000
 
 build: $(STAMP)
 	$(BIN)/ryoiki-ld build
@@ -23,8 +24,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .-fix .
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # Regenerate the golden files after an intended change to the output; review the diff before committing.
 golden: $(STAMP)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline, validate
-from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, Settings
+from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, Limits, Output, ServeSettings, Settings
 from .errors import RyoikiError, SourceError
 
 
@@ -142,6 +142,100 @@ def catalog_command(output_format: str, out: Path) -> None:
     if not path.is_file():
         raise SourceError(path, None, "no built catalogue here: run `ryoiki-ld build` first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+@cli.command(name="query")
+@click.argument("query")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json", "turtle"]),
+    default="table",
+    show_default=True,
+    help="table and csv/json (SPARQL results) for SELECT and ASK; table, turtle and json (JSON-LD) for CONSTRUCT and DESCRIBE.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="The build whose store is queried.",
+)
+def query_command(query: str, output_format: str, out: Path) -> None:
+    """Run a SPARQL query on the built store: QUERY is the query itself, or @FILE to read it from FILE.
+
+    Exit status: 0 answered, 2 bad query (the message gives the line and column) or no build.
+    """
+    from . import store
+    from .mapping import PREFIXES
+
+    source = "query"
+    if query.startswith("@"):
+        path = Path(query[1:])
+        source = str(path)
+        try:
+            query = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise SourceError(path, None, f"cannot read the query: {getattr(e, 'strerror', None) or e}") from None
+    output = store.run_query(Output(out), query, source, output_format, PREFIXES, Limits().max_depth)
+    sys.stdout.buffer.write(output)
+    sys.stdout.buffer.flush()
+
+
+@cli.command()
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="The build to serve."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port (0: any free one).")
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0.1),
+    default=Limits.time_limit_s,
+    show_default=True,
+    help="Seconds a query may run; then its worker is killed and the client told.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=Limits.max_rows,
+    show_default=True,
+    help="Results (solutions or triples) a query may return; a larger result is refused, never cut.",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=Limits.workers, show_default=True, help="Query worker processes."
+)
+@click.option(
+    "--cache-mb",
+    type=click.IntRange(min=0),
+    default=Limits.cache_mb,
+    show_default=True,
+    help="Memory for answers to repeated identical queries (0: no cache).",
+)
+@click.option(
+    "--access-log",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Append the access log (JSON lines) to this file instead of standard error.",
+)
+def serve(
+    out: Path,
+    host: str,
+    port: int,
+    time_limit: float,
+    max_rows: int,
+    workers: int,
+    cache_mb: int,
+    access_log: Path | None,
+) -> None:
+    """Serve the SPARQL endpoint (/sparql), the built site and /id/ dereferencing from OUT.
+
+    Stops cleanly on Ctrl+C or SIGTERM: requests in flight are answered, workers are killed and reaped.
+    """
+    from .server import serve as run_server
+
+    limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, cache_mb=cache_mb)
+    run_server(ServeSettings(out=out, host=host, port=port, limits=limits, access_log=access_log), _echo_err)
 
 
 def main() -> None:

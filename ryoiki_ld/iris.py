@@ -53,9 +53,12 @@ def document_path(iri: str, base: str) -> str | None:
     return None
 
 
-def format_named(name: str) -> Format | None:
+def format_named(name: str, formats: tuple[Format, ...] = FORMATS) -> Format | None:
     """The format a `?format=` value or a file suffix names (case-insensitive), or None."""
-    return _BY_NAME.get(name.strip().lower().lstrip("."))
+    name = name.strip().lower().lstrip(".")
+    if formats is FORMATS:
+        return _BY_NAME.get(name)
+    return next((f for f in formats if name in f.names), None)
 
 
 def _accepted(accept: str) -> list[tuple[float, int, str]]:
@@ -89,22 +92,31 @@ def _quality(fmt: Format, ranges: list[tuple[float, int, str]]) -> float:
     return best[1] if best else 0.0
 
 
-def negotiate(accept: str | None, format_param: str | None = None, suffix: str | None = None) -> Format | None:
-    """Pick a document format: a suffix wins over `format=`, which wins over `Accept`.
+def negotiate(
+    accept: str | None,
+    format_param: str | None = None,
+    suffix: str | None = None,
+    formats: tuple[Format, ...] = FORMATS,
+) -> Format | None:
+    """Pick a format from `formats` (in server preference order): a suffix wins over `format=`, which wins
+    over `Accept`.
 
     None means the client named or accepts nothing we have (the caller answers 406 or 400).
     """
     for named in (suffix, format_param):
         if named:
-            return format_named(named)
+            return format_named(named, formats)
     if not accept or not accept.strip():
-        return FORMATS[0]
+        return formats[0]
     ranges = _accepted(accept)
-    scored = [(_quality(f, ranges), -i, f) for i, f in enumerate(FORMATS)]
+    scored = [(_quality(f, ranges), -i, f) for i, f in enumerate(formats)]
     q, _, best = max(scored, key=lambda s: (s[0], s[1]))
     return best if q > 0 else None
 
 
-def media_type_format(media_type: str) -> Format | None:
+def media_type_format(media_type: str, formats: tuple[Format, ...] = FORMATS) -> Format | None:
     """The format of an exact media type (parameters such as charset ignored)."""
-    return _BY_MEDIA_TYPE.get(media_type.split(";")[0].strip().lower())
+    media_type = media_type.split(";")[0].strip().lower()
+    if formats is FORMATS:
+        return _BY_MEDIA_TYPE.get(media_type)
+    return next((f for f in formats if media_type in (f.media_type, *f.aliases)), None)

@@ -10,8 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import catalog, extract, link, mapping, validate
-from .config import Settings
+from . import __version__, catalog, extract, link, mapping, store, validate
+from .config import Output, Settings
 from .errors import DataQualityError, RyoikiError
 
 Echo = Callable[[str], None]
@@ -95,7 +95,29 @@ def build(settings: Settings, echo: Echo) -> None:
                 f"the data fails the quality shapes ({len(report.quality_violations)} violation(s), listed above); "
                 f"{settings.out} is unchanged"
             )
+
+        with stage(echo, "store"):
+            manifest = load_store(Output(out), settings)
+            echo(f"  store/ ({manifest.triples:,} triples, {len(manifest.classes)} classes) and build.json")
     echo(f"built {settings.out}")
+
+
+def load_store(out: Output, settings: Settings) -> store.Manifest:
+    """Load the N-Triples dump into DIR/store and record the build's facts in DIR/build.json."""
+    loaded = store.build_store(out.dump / "ryoiki-ld.nt", out.store)
+    triples, subjects, properties, classes = store.statistics(loaded)
+    del loaded  # closes the store: `serve` and `query` open it read-only
+    manifest = store.Manifest(
+        base_iri=settings.base_iri,
+        version=__version__,
+        triples=triples,
+        subjects=subjects,
+        properties=properties,
+        classes=classes,
+        dumps=sorted(str(p.relative_to(out.root)) for p in out.dump.iterdir()),
+    )
+    store.write_manifest(manifest, out)
+    return manifest
 
 
 def validate_and_assess(triples: set[str], settings: Settings, out: Path, echo: Echo) -> validate.Report:

@@ -75,3 +75,17 @@ def test_suffix_wins_over_format_which_wins_over_accept() -> None:
 def test_media_type_format() -> None:
     assert iris.media_type_format("text/turtle; charset=utf-8").ext == "ttl"
     assert iris.media_type_format("image/png") is None
+
+
+def test_negotiate_among_other_formats():
+    """The endpoint negotiates SPARQL result formats with the same rules (sparql.SOLUTION_FORMATS)."""
+    results = (
+        iris.Format("srj", "application/sparql-results+json", ("json",), ("application/json",)),
+        iris.Format("csv", "text/csv", ("csv",)),
+    )
+    assert iris.negotiate(None, formats=results).ext == "srj"
+    assert iris.negotiate("text/csv, */*;q=0.1", formats=results).ext == "csv"
+    assert iris.negotiate("application/json", format_param="csv", formats=results).ext == "csv"
+    assert iris.negotiate("text/html", formats=results) is None
+    assert iris.format_named("JSON", results).ext == "srj"
+    assert iris.media_type_format("application/json; charset=utf-8", results).ext == "srj"

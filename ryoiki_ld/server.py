@@ -1,0 +1,626 @@
+"""serve: the SPARQL 1.1 endpoint at /sparql, the built site, and /id/ dereferencing, over HTTP.
+
+An ASGI application run by uvicorn (httptools parser, uvloop event loop). The event loop only parses,
+checks and routes; queries are evaluated in worker processes (`workers.py`) that are killed when the
+time limit runs out. Every query answer is complete before its status is sent, so a client never gets
+a 200 followed by a broken body, and a limit that refuses a query says so (status, `Query-Limit-Exceeded`
+header, message). The store is immutable between builds, so identical requests get the cached answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import re
+import signal
+import socket
+import sys
+import time
+import traceback
+import urllib.parse
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import pyoxigraph as ox
+
+from . import iris, sparql, static
+from .config import Output, ServeSettings
+from .errors import RyoikiError
+from .iris import Format
+from .static import Headers, Response, text
+from .store import Answer, Manifest, read_manifest, text_answer
+from .workers import WorkerFailed, WorkerPool
+
+HTML = iris.BY_EXT["html"]
+# The service description: Turtle for anything that accepts everything (curl), HTML for browsers.
+DESCRIPTION_FORMATS: tuple[Format, ...] = (sparql.GRAPH_FORMATS[0], HTML, *sparql.GRAPH_FORMATS[1:])
+# A query sent by a browser that prefers HTML to every result format gets the query page, filled in.
+QUERY_PAGE_FORMATS: tuple[Format, ...] = (*sparql.SOLUTION_FORMATS, HTML)
+VOID = "http://rdfs.org/ns/void#"
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+DESCRIPTION_PREFIXES = {
+    "sd": "http://www.w3.org/ns/sparql-service-description#",
+    "void": VOID,
+    "formats": "http://www.w3.org/ns/formats/",
+    "dcterms": "http://purl.org/dc/terms/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rld": "https://w3id.org/ryoiki-ld/def#",
+}
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+_TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~ ,-]*$")
+FORMAT_PARAMETERS = ("format", "output", "results")  # SPARQLWrapper sends its returnFormat in all three
+READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are not accepted"
+MAX_BODY_BYTES = 1024 * 1024
+COMMON_HEADERS = [
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Expose-Headers", "Query-Limit-Exceeded, Result-Count, Content-Length"),
+    ("X-Content-Type-Options", "nosniff"),
+]
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, message: str, headers: Headers | None = None) -> None:
+        super().__init__(message)
+        self.response = text(status, message, headers)
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query_string: bytes
+    headers: dict[str, str]
+    client: str
+    scheme: str
+    root_path: str
+    body: bytes = b""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+
+class AccessLog:
+    """One JSON object per line, buffered and flushed at least every half second and at shutdown."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.lines: list[str] = []
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        if len(self.lines) >= 512:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.lines:
+            self.stream.write("\n".join(self.lines) + "\n")
+            self.stream.flush()
+            self.lines.clear()
+
+    async def flush_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self.flush()
+
+
+class ResponseCache:
+    """Least-recently-used responses to identical query requests, bounded in bytes.
+
+    The store never changes while the server runs, so the same request (method, parameters, Accept,
+    body) always gets the same answer; only complete 200 answers to non-volatile queries are kept.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.entries: OrderedDict[tuple, tuple[Response, int]] = OrderedDict()
+        self.bytes = self.hits = self.misses = 0
+
+    def get(self, key: tuple) -> Response | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self.entries.move_to_end(key)
+        self.hits += 1
+        return entry[0]
+
+    def put(self, key: tuple, response: Response) -> None:
+        size = len(response.body) + sum(len(k) for k in key if k) + 300
+        if size > self.max_bytes // 8 or key in self.entries:
+            return
+        self.entries[key] = (response, size)
+        self.bytes += size
+        while self.bytes > self.max_bytes:
+            _, (_, old_size) = self.entries.popitem(last=False)
+            self.bytes -= old_size
+
+    def stats(self) -> dict[str, int]:
+        return {"entries": len(self.entries), "bytes": self.bytes, "hits": self.hits, "misses": self.misses}
+
+
+def parse_parameters(data: bytes) -> dict[str, list[str]]:
+    try:
+        return urllib.parse.parse_qs(
+            data.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=100
+        )
+    except (UnicodeDecodeError, ValueError) as e:
+        raise BadRequest(400, f"cannot read the parameters: {e}") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def pick_format(accept: str | None, named: tuple[str, ...], formats: tuple[Format, ...]) -> Format | None:
+    """`format=` (a name such as json or a media type, as SPARQLWrapper sends it) wins over Accept.
+
+    Memoised: clients send few distinct Accept headers, and negotiation is a large share of a cached answer.
+    """
+    if named:
+        for value in named:
+            for piece in value.split(","):
+                found = iris.format_named(piece, formats) or iris.media_type_format(piece, formats)
+                if found is not None:
+                    return found
+        return None
+    return iris.negotiate(accept, formats=formats)
+
+
+def offered(formats: tuple[Format, ...]) -> str:
+    return ", ".join(f"{f.media_type} (format={f.names[0]})" for f in formats)
+
+
+def read_examples(directory: Path) -> list[dict[str, str]]:
+    """The example queries: file name, title (first comment line), description (other leading comments)."""
+    examples = []
+    for path in sorted(directory.glob("*.rq")):
+        query = path.read_text(encoding="utf-8")
+        comments = []
+        for line in query.splitlines():
+            if not line.startswith("#"):
+                break
+            comments.append(line.lstrip("#").strip())
+        title = comments[0] if comments else path.stem
+        examples.append({"file": path.name, "title": title, "description": " ".join(comments[1:]), "query": query})
+    return examples
+
+
+class App:
+    """The ASGI application."""
+
+    def __init__(self, settings: ServeSettings, manifest: Manifest, log: AccessLog, announce: Any = None) -> None:
+        self.settings = settings
+        self.limits = settings.limits
+        self.manifest = manifest
+        self.out = Output(settings.out)
+        self.log = log
+        self.announce = announce
+        paths = settings.paths
+        media_types = static.read_media_types(paths.serve_data / "media-types.csv")
+        self.site = static.StaticFiles([("", self.out.site), ("dump/", self.out.dump)], media_types)
+        self.page_files = static.StaticFiles([("query/", paths.query_page)], media_types, max_age_s=60)
+        self.examples = json.dumps(read_examples(paths.queries), ensure_ascii=False).encode("utf-8")
+        self.pages = {name: (paths.query_page / name).read_bytes() for name in ("index.html", "no-site.html")}
+        self.description_template = (paths.serve_data / "service-description.ttl").read_text(encoding="utf-8")
+        self.descriptions: dict[tuple[str, str], bytes] = {}
+        self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
+        self.pool = WorkerPool(
+            self.out.store.resolve(),
+            self.limits.workers,
+            self.limits.time_limit_s,
+            self.limits.max_rows,
+            self.limits.memory_mb,
+            log=self._event,
+        )
+        self.started = time.monotonic()
+        self._tasks: list[asyncio.Task] = []
+
+    def _event(self, record: dict[str, Any]) -> None:
+        self.log.write({"time": _now(), **record})
+
+    # --- ASGI -------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http":
+            await self._http(scope, receive, send)
+
+    async def _lifespan(self, receive: Any, send: Any) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.pool.start()
+                except WorkerFailed as e:
+                    await send({"type": "lifespan.startup.failed", "message": str(e)})
+                    return
+                self._tasks.append(asyncio.get_running_loop().create_task(self.log.flush_every(0.5)))
+                self._event({"event": "started", "workers": self.limits.workers, "worker_network": self.pool.network})
+                if self.announce is not None:
+                    self.announce(self.pool.network)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.pool.close()
+                for task in self._tasks:
+                    task.cancel()
+                self._event({"event": "stopped", "workers_reaped": True})
+                self.log.flush()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict, receive: Any, send: Any) -> None:
+        started = time.perf_counter()
+        headers: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key = name.decode("latin-1").lower()
+            value_text = value.decode("latin-1")
+            headers[key] = f"{headers[key]}, {value_text}" if key in headers else value_text
+        client = scope.get("client") or ("", 0)
+        request = Request(
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            headers,
+            client[0],
+            scope.get("scheme", "http"),
+            scope.get("root_path", ""),
+        )
+        note: dict[str, Any] = {}
+        try:
+            if request.method == "POST":
+                request.body = await _read_body(receive)
+            response = await self.handle(request, note)
+        except BadRequest as e:
+            response = e.response
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            response = text(500, "internal server error (logged)")
+        if response.encoded is None:
+            head = [*response.headers, *COMMON_HEADERS, ("Content-Length", str(len(response.body)))]
+            response.encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in head]
+        await send({"type": "http.response.start", "status": response.status, "headers": response.encoded})
+        await send({"type": "http.response.body", "body": response.body})
+        self.log.write(
+            {
+                "time": _now(),
+                "client": request.client,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status,
+                "bytes": len(response.body),
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                **note,
+            }
+        )
+
+    # --- routing ----------------------------------------------------------------------------------
+
+    async def handle(self, request: Request, note: dict[str, Any]) -> Response:
+        path = request.path
+        if request.method == "OPTIONS":
+            return self.preflight(request)
+        if path in ("/sparql", "/sparql/"):
+            return await self.sparql(request, note)
+        if request.method not in ("GET", "HEAD"):
+            return text(405, f"{request.method} is not allowed here; {READ_ONLY}", [("Allow", "GET, HEAD, OPTIONS")])
+        if path == "/health":
+            return self.health()
+        if path == "/query/examples.json":
+            return Response(
+                200, [("Content-Type", "application/json"), ("Cache-Control", "public, max-age=60")], self.examples
+            )
+        if path.startswith("/query/"):
+            return self.files(self.page_files, request, missing="no such file of the query page")
+        if static.is_resource_path(path):
+            format_param = (parse_parameters(request.query_string).get("format") or [None])[0]
+            return static.dereference(
+                path, self.manifest.base_iri, self.out.site, request.header("accept"), format_param
+            )
+        if path == "/" and not self.out.site.is_dir():
+            return self.page("no-site.html")
+        missing = "not found" if self.out.site.is_dir() else "not found: this build has no site (DIR/site) yet"
+        return self.files(self.site, request, missing)
+
+    def files(self, files: static.StaticFiles, request: Request, missing: str) -> Response:
+        found = files.find(request.path)
+        if found == "directory":
+            name = request.path.rstrip("/").rsplit("/", 1)[-1]
+            return text(301, "moved", [("Location", urllib.parse.quote(name) + "/")])
+        if not isinstance(found, Path):
+            return text(404, missing)
+        return files.response(found, request.header("if-none-match"))
+
+    def page(self, name: str) -> Response:
+        body = self.pages[name]
+        return Response(
+            200,
+            [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Security-Policy", PAGE_POLICY),
+                ("Vary", "Accept"),
+            ],
+            body,
+        )
+
+    def preflight(self, request: Request) -> Response:
+        asked = request.header("access-control-request-headers") or ""
+        allowed = asked if asked and _TOKEN_LIST.match(asked) else "Accept, Content-Type"
+        return Response(
+            204,
+            [
+                ("Allow", "GET, HEAD, POST, OPTIONS"),
+                ("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS"),
+                ("Access-Control-Allow-Headers", allowed),
+                ("Access-Control-Max-Age", "86400"),
+            ],
+        )
+
+    def health(self) -> Response:
+        counts = self.pool.counts()
+        healthy = counts["idle"] + counts["busy"] > 0
+        report = {
+            "status": "ok" if healthy else "no query worker ready (replacements are starting)",
+            "triples": self.manifest.triples,
+            "base_iri": self.manifest.base_iri,
+            "site": self.out.site.is_dir(),
+            "workers": counts,
+            "worker_network": self.pool.network,
+            "limits": asdict(self.limits),
+            "cache": self.cache.stats(),
+            "uptime_s": round(time.monotonic() - self.started, 1),
+        }
+        body = json.dumps(report, indent=1).encode("utf-8")
+        return Response(
+            200 if healthy else 503, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
+        )
+
+    # --- SPARQL 1.1 Protocol ----------------------------------------------------------------------
+
+    async def sparql(self, request: Request, note: dict[str, Any]) -> Response:
+        if request.method not in ("GET", "HEAD", "POST"):
+            return text(405, f"{request.method} is not allowed; {READ_ONLY}", [("Allow", "GET, HEAD, POST, OPTIONS")])
+        key = (
+            "POST" if request.method == "POST" else "GET",
+            request.query_string,
+            request.header("accept"),
+            request.header("content-type") if request.method == "POST" else None,
+            request.body,
+        )
+        cached = self.cache.get(key) if self.limits.cache_mb and (request.query_string or request.body) else None
+        if cached is not None:
+            note["cache"] = "hit"
+            return cached
+        params = parse_parameters(request.query_string)
+        if request.method == "POST":
+            media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+            if media_type == "application/x-www-form-urlencoded":
+                for name, values in parse_parameters(request.body).items():
+                    params.setdefault(name, []).extend(values)
+            elif media_type == "application/sparql-query":
+                try:
+                    params.setdefault("query", []).append(request.body.decode("utf-8"))
+                except UnicodeDecodeError:
+                    return text(400, "the query is not UTF-8")
+            elif media_type == "application/sparql-update":
+                return text(403, READ_ONLY)
+            else:
+                return text(
+                    415,
+                    "POST a query as application/sparql-query, or as application/x-www-form-urlencoded with query=…; "
+                    + READ_ONLY,
+                )
+        if any(name in params for name in ("update", "using-graph-uri", "using-named-graph-uri")):
+            return text(403, READ_ONLY)
+        queries = params.get("query", [])
+        if len(queries) > 1:
+            return text(400, "give exactly one query parameter")
+        if not queries:
+            if request.method == "POST":
+                return text(400, "no query: send query=… (form) or the query itself (application/sparql-query)")
+            if "graph" in params or "default" in params:
+                return text(400, "the SPARQL Graph Store Protocol is not offered here; use a CONSTRUCT query")
+            return self.description(request)
+        query = queries[0]
+        named = tuple(next((params[p] for p in FORMAT_PARAMETERS if p in params), []))
+        accept = request.header("accept")
+        if request.method != "POST" and not named and pick_format(accept, (), QUERY_PAGE_FORMATS) is HTML:
+            return self.page("index.html")  # a browser following a link to a query
+        solutions = pick_format(accept, named, sparql.SOLUTION_FORMATS)
+        graph = pick_format(accept, named, sparql.GRAPH_FORMATS)
+        note["cache"] = "miss"
+        answer = await self.evaluate(
+            query, solutions, graph, params.get("default-graph-uri"), params.get("named-graph-uri"), note
+        )
+        note["rows"] = answer.rows
+        headers: Headers = [("Content-Type", answer.content_type), ("Vary", "Accept")]
+        if answer.status == 200:
+            headers.append(("Result-Count", str(answer.rows)))  # solutions, triples, or 1 for ASK
+            if request.method != "POST":
+                headers.append(("Cache-Control", "public, max-age=300"))
+        if answer.limit:
+            note["limit"] = answer.limit
+            limit = {
+                "time": f"time; limit={self.limits.time_limit_s:g}s",
+                "rows": f"rows; limit={self.limits.max_rows}",
+                "busy": "busy",
+            }[answer.limit]
+            headers.append(("Query-Limit-Exceeded", limit))
+            if answer.limit == "busy":
+                headers.append(("Retry-After", "1"))
+        response = Response(answer.status, headers, answer.body)
+        if answer.status == 200 and not note.get("volatile") and self.limits.cache_mb:
+            self.cache.put(key, response)
+        return response
+
+    async def evaluate(
+        self,
+        query: str,
+        solutions: Format | None,
+        graph: Format | None,
+        default_graph: list[str] | None,
+        named_graphs: list[str] | None,
+        note: dict[str, Any],
+    ) -> Answer:
+        """Check the query, then have a worker evaluate it within the limits."""
+        if len(query) > self.limits.max_query_chars:
+            return text_answer(
+                413, f"the query has {len(query):,} characters; the limit is {self.limits.max_query_chars:,}"
+            )
+        try:
+            seen = sparql.check(query, self.limits.max_depth)
+        except sparql.QueryRefused as e:
+            note["refused"] = e.message.split(":")[0]
+            return text_answer(e.status, e.message)
+        note["form"] = seen.form
+        note["volatile"] = seen.volatile
+        if seen.form in ("SELECT", "ASK") and solutions is None:
+            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.SOLUTION_FORMATS)}")
+        if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
+            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.GRAPH_FORMATS)}")
+        request = {
+            "query": query,
+            "solutions": solutions.ext if solutions else None,
+            "graph": graph.ext if graph else None,
+            "default_graph": default_graph,
+            "named_graphs": named_graphs,
+        }
+        return await self.pool.run(request)
+
+    def description(self, request: Request) -> Response:
+        """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
+        named = tuple(parse_parameters(request.query_string).get("format", []))
+        fmt = pick_format(request.header("accept"), named, DESCRIPTION_FORMATS)
+        headers: Headers = [("Vary", "Accept")]
+        if fmt is None:
+            return text(406, f"the service description is available as: {offered(DESCRIPTION_FORMATS)}", headers)
+        if fmt is HTML:
+            return self.page("index.html")
+        host = request.header("host") or ""
+        if not _HOST.match(host):
+            host = f"{self.settings.host}:{self.settings.port}"
+        root = f"{request.scheme}://{host}{request.root_path}/"
+        key = (root, fmt.ext)
+        if key not in self.descriptions:
+            if len(self.descriptions) > 64:
+                self.descriptions.clear()
+            self.descriptions[key] = self._description(root, fmt)
+        return Response(200, [("Content-Type", sparql.content_type(fmt)), *headers], self.descriptions[key])
+
+    def _description(self, root: str, fmt: Format) -> bytes:
+        triples = [q.triple for q in ox.parse(self.description_template, ox.RdfFormat.TURTLE, base_iri=root)]
+        graph = ox.NamedNode(root + "sparql#default-graph")
+        m = self.manifest
+
+        def add(subject: ox.NamedNode, predicate: str, obj: ox.NamedNode | ox.Literal) -> None:
+            triples.append(ox.Triple(subject, ox.NamedNode(VOID + predicate), obj))
+
+        def count(n: int) -> ox.Literal:
+            return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+        add(graph, "triples", count(m.triples))
+        add(graph, "distinctSubjects", count(m.subjects))
+        add(graph, "properties", count(m.properties))
+        add(graph, "classes", count(len(m.classes)))
+        add(graph, "uriSpace", ox.Literal(m.base_iri + "id/"))
+        add(graph, "exampleResource", ox.NamedNode(m.base_iri + "id/network/001"))
+        for dump in m.dumps:
+            add(graph, "dataDump", ox.NamedNode(root + dump))
+        for i, (cls, n) in enumerate(m.classes.items(), 1):
+            partition = ox.NamedNode(f"{root}sparql#class-{i}")
+            add(graph, "classPartition", partition)
+            add(partition, "class", ox.NamedNode(cls))
+            add(partition, "entities", count(n))
+        return sparql.serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+async def _read_body(receive: Any) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        body += message.get("body", b"")
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(413, f"the request body is larger than {MAX_BODY_BYTES:,} bytes")
+        if not message.get("more_body"):
+            break
+    return bytes(body)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise RyoikiError(f"cannot listen on {host}:{port}: {e.strerror}") from None
+    sock.listen(2048)
+    return sock
+
+
+def serve(settings: ServeSettings, echo: Any) -> None:
+    """Serve until SIGINT or SIGTERM; then finish the requests in flight, kill and reap the workers."""
+    import uvicorn
+
+    manifest = read_manifest(Output(settings.out))
+    log_stream: TextIO = sys.stderr
+    if settings.access_log is not None:
+        log_stream = settings.access_log.open("a", encoding="utf-8")
+    sock = listening_socket(settings.host, settings.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+
+    def announce(network: str) -> None:
+        wall = "workers have no network" if network == "isolated" else f"WARNING: workers keep the network ({network})"
+        echo(f"serving {settings.out} on http://{shown}:{port}/ (SPARQL at /sparql; {wall}); Ctrl+C stops")
+
+    app = App(settings, manifest, AccessLog(log_stream), announce)
+    config = uvicorn.Config(
+        app,
+        loop=_available("uvloop", "asyncio"),
+        http=_available("httptools", "h11"),
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=int(settings.limits.time_limit_s) + 5,
+        limit_concurrency=1024,
+        proxy_headers=True,  # X-Forwarded-For/-Proto, trusted from 127.0.0.1 only: a local reverse proxy
+    )
+    server = uvicorn.Server(config)
+    # uvicorn re-raises the signal that stopped it once it has shut down; these make that a no-op, so a
+    # stop by SIGINT or SIGTERM is an orderly exit with status 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        if log_stream is not sys.stderr:
+            with contextlib.suppress(OSError):
+                log_stream.close()
+    if not server.started:
+        raise RyoikiError("the server did not start (see the messages above)")
+    echo("stopped")
+
+
+def _available(module: str, fallback: str) -> str:
+    try:
+        __import__(module)
+    except ImportError:
+        return fallback
+    return module

@@ -1,0 +1,257 @@
+"""SPARQL text and results: what a query is before it runs, and how its results are written.
+
+A public endpoint must refuse some queries before the engine sees them: Oxigraph evaluates `SERVICE`
+by making HTTP requests to any host the query names, and a deep enough nesting of brackets overflows
+its parser's stack. pyoxigraph exposes no parser, so `inspect` reads the query with a tokenizer that
+follows the SPARQL 1.1 grammar's terminals (§19.8: strings, IRIs, comments, variables, prefixed names).
+
+Oxigraph's parser is a PEG that needs no space after a keyword: `SERVICEex:a {}`, `SERVICE:b {}` and
+`SERVICESILENT<…> {}` are all SERVICE calls to it (tested). So the check is deliberately broader than the
+grammar: "service" anywhere in the query's code — outside strings, IRIs, comments, variable names and
+the local part of prefixed names, which the parser always reads whole — refuses the query. A variable
+or prefix named like `service:` is refused too; that is the price of never being wrong the other way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .iris import Format
+
+# --- the query text -------------------------------------------------------------------------------
+
+_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+_U = _BASE + "_"
+_CHARS = _U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PLX = r"%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%]"
+_PREFIX = rf"[{_BASE}](?:[{_CHARS}.]*[{_CHARS}])?"
+_LOCAL = rf"(?:[{_U}:0-9]|{_PLX})(?:(?:[{_CHARS}.:]|{_PLX})*(?:[{_CHARS}:]|{_PLX}))?"
+_ECHAR = r"""\\[tbnrf\\"']"""
+
+TOKEN = re.compile(
+    rf"""
+    (?P<space>\s+)
+  | (?P<comment>(?<!\\)\#[^\r\n]*)
+  | (?P<iri><[^<>"{{}}|^`\\\x00-\x20]*>)
+  | (?P<string>(?<!\\)'''(?:(?:'|'')?(?:[^'\\]|{_ECHAR}))*'''
+              |(?<!\\)\"\"\"(?:(?:"|"")?(?:[^"\\]|{_ECHAR}))*\"\"\"
+              |(?<!\\)'(?:[^'\\\n\r]|{_ECHAR})*'
+              |(?<!\\)"(?:[^"\\\n\r]|{_ECHAR})*")
+  | (?P<var>[?$][{_U}0-9][{_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*)
+  | (?P<bnode>_:[{_U}0-9](?:[{_CHARS}.]*[{_CHARS}])?)
+  | (?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
+  | (?P<pname>(?P<prefix>{_PREFIX})?:(?:{_LOCAL})?)
+  | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)
+  | (?P<open>[({{\[])
+  | (?P<close>[)}}\]])
+  | (?P<other>.)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+VOLATILE = {"RAND", "NOW", "UUID", "STRUUID", "BNODE"}  # results change between runs: never cached
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the tokenizer saw: the query form, and what the endpoint must refuse or must not cache."""
+
+    form: str | None  # SELECT, CONSTRUCT, DESCRIBE, ASK; None if the text starts with something else
+    update: bool
+    service: bool
+    depth: int  # deepest nesting of ( { [
+    volatile: bool
+
+
+def _unescape_codepoints(text: str) -> str:
+    """SPARQL §19.2 lets \\uXXXX stand for any character *before* parsing; some parsers apply it."""
+
+    def char(m: re.Match[str]) -> str:
+        code = int(m[1] or m[2], 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m[0]
+
+    return _CODEPOINT.sub(char, text)
+
+
+def _inspect_text(text: str) -> Inspection:
+    form: str | None = None
+    update = service = volatile = False
+    first = True
+    depth = deepest = 0
+    for m in TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "pname":
+            code = m["prefix"] or ""  # the local part is read whole by the parser: never a keyword
+        elif kind in ("word", "other", "number"):
+            code = m[0]
+        elif kind == "open":
+            depth += 1
+            deepest = max(deepest, depth)
+            continue
+        elif kind == "close":
+            depth -= 1
+            continue
+        else:
+            continue
+        upper = code.upper()
+        if "SERVICE" in upper:
+            service = True
+        if kind == "word":
+            volatile = volatile or upper in VOLATILE
+            if first and upper not in ("PREFIX", "BASE"):
+                first = False
+                form = next((f for f in QUERY_FORMS if upper.startswith(f)), None)
+                update = any(upper.startswith(w) for w in UPDATE_WORDS)
+    return Inspection(form, update, service, deepest, volatile)
+
+
+def inspect(query: str) -> Inspection:
+    """Inspect the query as written and with \\u escapes applied; a refusal in either view counts."""
+    seen = _inspect_text(query)
+    unescaped = _unescape_codepoints(query)
+    if unescaped == query:
+        return seen
+    other = _inspect_text(unescaped)
+    return Inspection(
+        seen.form or other.form,
+        seen.update or other.update,
+        seen.service or other.service,
+        max(seen.depth, other.depth),
+        seen.volatile or other.volatile,
+    )
+
+
+class QueryRefused(Exception):
+    """A query the endpoint will not evaluate; `status` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def check(query: str, max_depth: int) -> Inspection:
+    """Refuse, before evaluation, what a read-only public endpoint must never run."""
+    if not query.strip():
+        raise QueryRefused(400, "the query is empty")
+    seen = inspect(query)
+    if seen.update:
+        raise QueryRefused(403, "this endpoint is read-only: SPARQL Update is not accepted")
+    if seen.service:
+        raise QueryRefused(
+            403,
+            "SERVICE is not allowed: this endpoint never fetches other URLs on a query's behalf "
+            "(the word 'service' may appear only inside strings, IRIs, comments and variable names)",
+        )
+    if seen.depth > max_depth:
+        raise QueryRefused(400, f"the query nests brackets {seen.depth} deep; the limit is {max_depth}")
+    return seen
+
+
+_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
+
+
+def syntax_error(message: str) -> tuple[int | None, int | None, str]:
+    """(line, column, message) from Oxigraph's 'error at L:C: …' syntax error text."""
+    m = _POSITION.search(message)
+    if not m:
+        return None, None, message
+    return int(m[1]), int(m[2]), m[3].strip()
+
+
+# --- result formats -------------------------------------------------------------------------------
+
+# SELECT and ASK results (SPARQL 1.1 Query Results JSON, XML, CSV and TSV). `names` are what `format=`
+# may say; SPARQLWrapper sends its returnFormat there (json, xml, csv, tsv) and, for TSV, the media type.
+SOLUTION_FORMATS: tuple[Format, ...] = (
+    Format("srj", "application/sparql-results+json", ("json", "srj"), ("application/json",)),
+    Format("srx", "application/sparql-results+xml", ("xml", "srx"), ("application/xml", "text/xml")),
+    Format("csv", "text/csv", ("csv",)),
+    Format("tsv", "text/tab-separated-values", ("tsv",)),
+)
+# CONSTRUCT and DESCRIBE results. SPARQLWrapper says turtle, n3, xml, rdf, rdf+xml, json-ld (and json).
+GRAPH_FORMATS: tuple[Format, ...] = (
+    Format("ttl", "text/turtle", ("turtle", "ttl", "n3"), ("application/x-turtle", "application/turtle", "text/n3")),
+    Format("nt", "application/n-triples", ("nt", "ntriples", "n-triples")),
+    Format(
+        "jsonld", "application/ld+json", ("json-ld", "jsonld", "json"), ("application/x-json+ld", "application/json")
+    ),
+    Format("rdf", "application/rdf+xml", ("rdf", "rdf+xml", "xml", "rdfxml"), ("application/xml", "text/xml")),
+)
+OXIGRAPH_RESULTS = {
+    "srj": ox.QueryResultsFormat.JSON,
+    "srx": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+OXIGRAPH_RDF = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+_TEXT = {"text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples"}
+
+
+def content_type(fmt: Format) -> str:
+    """The Content-Type header: text formats say their charset."""
+    return f"{fmt.media_type}; charset=utf-8" if fmt.media_type in _TEXT else fmt.media_type
+
+
+class RowLimitExceeded(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit:,} results")
+        self.limit = limit
+
+
+def write_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> tuple[bytes, int]:
+    """Serialise at most `max_rows` solutions, or raise RowLimitExceeded: never a silently cut result.
+
+    Rows are counted as they are read and passed to Oxigraph's own writers as TSV (terms in N-Triples
+    syntax, which round-trips every term exactly), so every format is written by Oxigraph.
+    """
+    lines = ["\t".join(f"?{v.value}" for v in solutions.variables)]
+    for row in solutions:
+        if len(lines) > max_rows:
+            raise RowLimitExceeded(max_rows)
+        lines.append("\t".join("" if term is None else str(term) for term in row))
+    table = ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
+    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), len(lines) - 1
+
+
+def write_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:
+    return answer.serialize(format=OXIGRAPH_RESULTS[fmt.ext])
+
+
+def write_triples(
+    triples: Iterable[ox.Triple], fmt: Format, max_rows: int, prefixes: dict[str, str]
+) -> tuple[bytes, int]:
+    """Serialise at most `max_rows` triples, or raise RowLimitExceeded."""
+    kept = []
+    for triple in triples:
+        if len(kept) >= max_rows:
+            raise RowLimitExceeded(max_rows)
+        kept.append(triple)
+    return serialize_triples(kept, fmt, prefixes), len(kept)
+
+
+def serialize_triples(triples: list[ox.Triple], fmt: Format, prefixes: dict[str, str]) -> bytes:
+    """Turtle and RDF/XML declare only the prefixes the triples use."""
+    options = {}
+    if fmt.ext in ("ttl", "rdf"):
+        iris = {t.predicate.value for t in triples}
+        for t in triples:
+            for term in (t.subject, t.object):
+                iris.add(term.datatype.value if isinstance(term, ox.Literal) else getattr(term, "value", ""))
+        options["prefixes"] = {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
+    return ox.serialize(triples, format=OXIGRAPH_RDF[fmt.ext], **options)

@@ -1,0 +1,122 @@
+"""Files that `serve` sends as they are: the built site, the dumps, the query page; and `/id/` → 303.
+
+The built site (`DIR/site/`, from the site stage) is served at `/`, the dumps at `/dump/`, the query
+page's own files at `/query/`. A request path becomes a file path only when every segment is a plain
+name (no `..`, no dot files, no backslash) and the file, symbolic links resolved, lies inside its root.
+
+Resource IRIs are `{base}id/{kind}/{key}`: `/id/network/001` answers 303 See Other to the document
+that content negotiation picks (`iris.negotiate`: a suffix such as `.ttl` wins over `?format=`, which
+wins over `Accept`), with a relative Location so that the site works under any path.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import urllib.parse
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+
+from . import iris
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class Response:
+    status: int
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+    encoded: list[tuple[bytes, bytes]] | None = None  # the headers as sent, kept when the response is cached
+
+
+def text(status: int, message: str, headers: Headers | None = None) -> Response:
+    body = (message.rstrip("\n") + "\n").encode("utf-8")
+    return Response(status, [("Content-Type", "text/plain; charset=utf-8"), *(headers or [])], body)
+
+
+def read_media_types(path: Path) -> dict[str, str]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return {row["extension"]: row["media_type"] for row in csv.DictReader(f)}
+
+
+def safe_relative(path: str) -> Path | None:
+    """The request path as a relative file path, or None when any segment could escape or hide."""
+    segments = [s for s in path.split("/") if s]
+    for segment in segments:
+        if segment.startswith(".") or "\\" in segment or "\x00" in segment or ":" in segment:
+            return None
+    return Path(*segments) if segments else Path()
+
+
+@dataclass
+class StaticFiles:
+    """Plain files under `roots`: URL prefix ('' or 'dump/') → directory."""
+
+    roots: list[tuple[str, Path]]
+    media_types: dict[str, str]
+    max_age_s: int = 300
+
+    def find(self, path: str) -> Path | str | None:
+        """The file for `path`; 'directory' when it names a directory without a trailing slash."""
+        relative_url = path.lstrip("/")
+        for prefix, root in self.roots:
+            if not relative_url.startswith(prefix) or not root.is_dir():
+                continue
+            relative = safe_relative(relative_url[len(prefix) :])
+            if relative is None:
+                return None
+            candidate = root / relative
+            if candidate.is_dir():
+                if not path.endswith("/"):
+                    return "directory"
+                candidate = candidate / "index.html"
+            try:
+                resolved = candidate.resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue
+            if resolved.is_file() and resolved.is_relative_to(root.resolve()):
+                return resolved
+        return None
+
+    def response(self, file: Path, if_none_match: str | None) -> Response:
+        stat = file.stat()
+        etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}-{file}".encode()).hexdigest()[:20] + '"'
+        media_type = self.media_types.get(file.suffix.lstrip(".").lower(), "application/octet-stream")
+        headers = [
+            ("ETag", etag),
+            ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
+            ("Cache-Control", f"public, max-age={self.max_age_s}"),
+        ]
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return Response(304, headers)
+        return Response(200, [("Content-Type", media_type), *headers], file.read_bytes())
+
+
+def dereference(path: str, base: str, site: Path, accept: str | None, format_param: str | None) -> Response:
+    """303 from a resource IRI (`/id/{kind}/{key}`, `/def`) to its document, by content negotiation."""
+    name = path.rsplit("/", 1)[-1]
+    _, dot, ext = name.rpartition(".")
+    suffix = ext if dot and iris.format_named(ext) else None
+    resource = path[: len(path) - len(ext) - 1] if suffix else path
+    iri = iris.ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
+    document = iris.document_path(iri, base)
+    vary = [("Vary", "Accept")]
+    if document is None or safe_relative(document) is None:
+        return text(404, f"no resource is named {iri}", vary)
+    fmt = iris.negotiate(accept, format_param, suffix)
+    if fmt is None:
+        offered = ", ".join(f"{f.media_type} (format={f.names[0]} or .{f.ext})" for f in iris.FORMATS)
+        return text(406, f"{iri} is described in: {offered}", vary)
+    if not site.is_dir():
+        return text(404, f"{iri}: this build has no site (DIR/site) yet, so there is no document", vary)
+    if not (site / f"{document}.{fmt.ext}").is_file():
+        return text(404, f"no resource is named {iri}", vary)
+    up = "../" * (resource.count("/") - 1)
+    location = urllib.parse.quote(f"{up}{document}.{fmt.ext}", safe="/.-_~")
+    return text(303, f"See {location}", [*vary, ("Location", location)])
+
+
+def is_resource_path(path: str) -> bool:
+    return path.startswith("/id/") or path == "/def" or path.startswith("/def.")
