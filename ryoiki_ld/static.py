@@ -42,9 +42,14 @@ def read_media_types(path: Path) -> dict[str, str]:
 
 
 def safe_relative(path: str) -> Path | None:
-    """The request path as a relative file path, or None when any segment could escape or hide."""
+    """The request path as a relative file path, or None when any segment could escape or hide.
+
+    The one dot directory served is a leading `.well-known` (RFC 8615), where the VoID description lives.
+    """
     segments = [s for s in path.split("/") if s]
-    for segment in segments:
+    for i, segment in enumerate(segments):
+        if segment == ".well-known" and i == 0:
+            continue
         if segment.startswith(".") or "\\" in segment or "\x00" in segment or ":" in segment:
             return None
     return Path(*segments) if segments else Path()
@@ -83,7 +88,9 @@ class StaticFiles:
     def response(self, file: Path, if_none_match: str | None) -> Response:
         stat = file.stat()
         etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}-{file}".encode()).hexdigest()[:20] + '"'
-        media_type = self.media_types.get(file.suffix.lstrip(".").lower(), "application/octet-stream")
+        well_known = f".well-known/{file.name}" if file.parent.name == ".well-known" else None
+        extension = file.suffix.lstrip(".").lower()
+        media_type = self.media_types.get(well_known or extension, "application/octet-stream")
         headers = [
             ("ETag", etag),
             ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),

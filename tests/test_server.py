@@ -307,6 +307,13 @@ def test_service_description_with_void(server):
     assert len(dumps) == 3
     for dump in dumps:  # each dump the description names is served
         assert fetch(server, "GET", urllib.parse.urlsplit(dump).path).status == 200
+    # …and it links the build's full VoID description and DCAT catalogue, which are served as Turtle
+    linked = {urllib.parse.urlsplit(str(o)).path for o in graph.objects(dataset, rdflib.RDFS.seeAlso)}
+    assert linked == {"/.well-known/void", "/catalog.ttl"}
+    described = fetch(server, "GET", "/.well-known/void")
+    assert described.status == 200 and described.header("Content-Type") == "text/turtle; charset=utf-8"
+    full = rdflib.Graph().parse(data=described.body, format="turtle")
+    assert int(full.value(rdflib.URIRef(BASE + "id/dataset/ryoiki-ld"), void.triples)) == manifest.triples
 
 
 @pytest.mark.parametrize(
