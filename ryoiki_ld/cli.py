@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__, pipeline, validate
-from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, Settings
+from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, DEFAULT_SPARQL_ENDPOINT, Settings
 from .errors import RyoikiError, SourceError
 
 
@@ -38,9 +38,15 @@ def cli() -> None:
     help="Directory to build into; replaced only when the whole build succeeds.",
 )
 @click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of every instance IRI.")
-def build(source: Path, out: Path, base_iri: str) -> None:
+@click.option(
+    "--sparql-endpoint",
+    default=DEFAULT_SPARQL_ENDPOINT,
+    show_default=True,
+    help="The query page the site links to: relative to the site root (as `serve` answers it) or an absolute URL.",
+)
+def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
-    settings = Settings(source=source, out=out, base_iri=base_iri)
+    settings = Settings(source=source, out=out, base_iri=base_iri, sparql_endpoint=sparql_endpoint)
     pipeline.build(settings, _echo_err)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import extract, link, mapping, validate
+from . import extract, link, mapping, site, validate
 from .config import Settings
 from .errors import DataQualityError, RyoikiError
 
@@ -49,9 +49,20 @@ def check_base_iri(base_iri: str) -> None:
         raise RyoikiError(f"--base-iri must be an absolute http(s) IRI ending in '/', got {base_iri!r}")
 
 
+def check_sparql_endpoint(endpoint: str) -> None:
+    """The site links to the endpoint from pages at any depth: a path relative to the site root, or a URL."""
+    absolute = endpoint.startswith(("http://", "https://"))
+    if not endpoint or any(c in endpoint for c in " \"'<>?#") or (not absolute and endpoint.startswith(("/", "."))):
+        raise RyoikiError(
+            f"--sparql-endpoint must be a path relative to the site root (such as 'sparql') or an absolute "
+            f"http(s) URL, got {endpoint!r}"
+        )
+
+
 def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
+    check_sparql_endpoint(settings.sparql_endpoint)
     with atomic_directory(settings.out) as out:
         data = out / "data"
         data.mkdir()
@@ -91,6 +102,9 @@ def build(settings: Settings, echo: Echo) -> None:
                 f"the data fails the quality shapes ({len(report.quality_violations)} violation(s), listed above); "
                 f"{settings.out} is unchanged"
             )
+
+        with stage(echo, "site"):
+            site.build_site(triples, settings, out, echo)
     echo(f"built {settings.out}")
 
 
