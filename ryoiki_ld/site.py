@@ -63,7 +63,7 @@ def _rld(local: str) -> str:
 
 
 NETWORK, COMBINED, CRITERION, ASSESSMENT = map(_rld, ("Network", "CombinedNetwork", "Criterion", "CriterionAssessment"))
-PREFECTURE, COVERAGE_TYPE = _rld("Prefecture"), _rld("CoverageType")
+PREFECTURE, COVERAGE_TYPE, COVERAGE_AREA = _rld("Prefecture"), _rld("CoverageType"), _rld("CoverageArea")
 REPORT = f"<{PREFIXES['schema']}Report>"
 MET, NOT_MET, NOT_ASSESSABLE = _rld("Met"), _rld("NotMet"), _rld("NotAssessable")
 OUTCOME_CODES = {MET: "met", NOT_MET: "not_met", NOT_ASSESSABLE: "not_assessable"}
@@ -625,13 +625,15 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
 
 
 def property_rows(data: SiteData, h: Html, subject: str) -> list[tuple[Markup, Markup]]:
-    """(predicate, its values) for every predicate of `subject`; several values become a list."""
-    grouped: dict[str, list[Markup]] = defaultdict(list)
+    """(predicate, its values) for every predicate of `subject`; several values become a list, the page's
+    language first."""
+    grouped: dict[str, list[tuple[bool, Markup]]] = defaultdict(list)
+    own_language = f'"@{h.lang}'
     for p, o in data.idx.out.get(subject, ()):
-        grouped[p].append(h.value(o))
+        grouped[p].append((not o.endswith(own_language), h.value(o)))
     rows = []
     for p in sorted(grouped, key=lambda p: _predicate_order(data, p)):
-        values = grouped[p]
+        values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
         joined = (
             values[0]
             if len(values) == 1
@@ -664,10 +666,19 @@ def inverse_groups(data: SiteData, h: Html, subject: str, skip_types: set[str]) 
         {
             "kind": h.label(kind) if kind else "",
             "predicate": h.predicate(p),
-            "links": [h.link(s) for s in groups[(p, kind)]],
+            "links": [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]],
         }
         for p, kind in ordered
     ]
+
+
+def _with_network(data: SiteData, h: Html, area: str) -> Markup:
+    """A coverage area's link followed by its network's: the printed area text alone rarely says whose it is."""
+    networks = data.idx.subjects(_rld("coverageArea"), area)
+    if not networks:
+        return h.link(area)
+    opening, comma, closing = ("（", "、", "）") if h.lang == "ja" else (" (", ", ", ")")
+    return Markup(f"{h.link(area)}{opening}{comma.join(h.link(n) for n in networks)}{closing}")
 
 
 def resource_context(data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str]) -> dict:
