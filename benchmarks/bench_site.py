@@ -17,7 +17,6 @@ import dataclasses
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,7 @@ from ryoiki_ld import extract, link, mapping, pipeline, site, site_graph
 from ryoiki_ld.config import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_build import synthetic, timed  # noqa: E402
+from bench_build import synthetic, timed
 
 
 def quiet(_: str) -> None:

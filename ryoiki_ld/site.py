@@ -14,6 +14,7 @@ the ~4,500 resources × 5 files fast enough (`benchmarks/bench_site.py`).
 
 from __future__ import annotations
 
+import bisect
 import csv
 import multiprocessing
 import re
@@ -74,9 +75,12 @@ MEASURES = (
     ("accessing", _rld("accessingInstitutions"), "accessing"),
     ("patients", _rld("registeredPatients"), "registered_patients"),
 )
-FORMAT_NAMES = {"html": "HTML", "ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples"}
+MEASURE_OF: dict[str, Callable[[Network], int | Decimal | None]] = {
+    **{name: (lambda n, k=name: n.counts[k]) for name, _, _ in MEASURES},
+    "funding": lambda n: n.amount,
+}
+PEERS_SHOWN = 50  # a network page lists at most this many networks of its prefecture (the prefecture page: all)
 NUMBER_TYPES = {f"{XSD}{t}" for t in ("integer", "nonNegativeInteger", "decimal", "positiveInteger", "int", "long")}
-_SWITCH = "@@language-switch@@"  # where the header's cached HTML takes each page's own link
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
 
 
@@ -129,6 +133,29 @@ class SiteData:
         self.meets = {
             n.term: all(self.outcome(n, c) == MET for c in self.criteria if c.assessable) for n in self.networks
         }
+        self.by_prefecture: dict[str | None, list[Network]] = defaultdict(list)
+        self.peers: dict[str | None, list[Network]] = defaultdict(list)  # prefecture or coverage type → networks
+        for n in self.networks:
+            self.by_prefecture[n.prefecture].append(n)
+            if not n.combined:  # row 61 sums rows 57–60: comparing with it would count them twice
+                self.peers[n.prefecture].append(n)
+                self.peers[n.coverage_type].append(n)
+        self._sorted: dict[tuple[str | None, str], list] = {}
+
+    def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, str | None]:
+        """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
+        prefecture or coverage type). Rank 1 is the largest value; ties share a rank; unknown values are left out."""
+        key = (group, measure)
+        values = self._sorted.get(key)
+        if values is None:
+            known = (MEASURE_OF[measure](m) for m in self.peers.get(group, ()))
+            values = self._sorted[key] = sorted(Decimal(v) for v in known if v is not None)
+        median = Html.number(statistics.median(values).normalize()) if values else None
+        value = MEASURE_OF[measure](n)
+        if value is None:
+            return None, len(values), median
+        outside = 1 if n.combined else 0  # a combined network is ranked as if it were one of the group
+        return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values) + outside, median
 
     @property
     def base(self) -> str:
@@ -268,22 +295,19 @@ class Html:
         self._values: dict[str, Markup] = {}
         self._predicates: dict[str, Markup] = {}
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
-        self._header: list[str] = []
-        self._footer: Markup | None = None
+        self._fragments: dict[str, str] = {}
 
-    def header(self, switch_href: str) -> Markup:
-        """The site header (the same on every page of this language and depth but for the language switch)."""
-        if not self._header:
-            context = page_context(self.data, self, "") | {"switch_placeholder": _SWITCH}
-            self._header = self.env.get_template("_header.html").render(context).split(_SWITCH)
-        before, after = self._header
-        return Markup(f"{before}{escape(switch_href)}{after}")
-
-    @property
-    def footer(self) -> Markup:
-        if self._footer is None:
-            self._footer = Markup(self.env.get_template("_footer.html").render(page_context(self.data, self, "")))
-        return self._footer
+    def fragment(self, template: str, **values: str) -> Markup:
+        """A template that is the same on every page of this language and depth but for a few `values`:
+        rendered once with placeholders, then filled in (escaped) for each page."""
+        text = self._fragments.get(template)
+        if text is None:
+            placeholders = {name: f"@@{name}@@" for name in values}
+            context = page_context(self.data, self, "") | placeholders
+            text = self._fragments[template] = self.env.get_template(template).render(context)
+        for name, value in values.items():
+            text = text.replace(f"@@{name}@@", escape(value))
+        return Markup(text)
 
     def href(self, term: str) -> str | None:
         """A relative link to what the site has for an IRI term: its page, or a file such as the source text."""
@@ -513,18 +537,6 @@ def _short_prefecture_name(name: str, lang: str) -> str:
     return name
 
 
-def _median(values: list) -> str | None:
-    known = [Decimal(v) for v in values if v is not None]
-    return Html.number(statistics.median(known).normalize()) if known else None
-
-
-def _rank(value, values: list) -> int | None:
-    """1 + how many known values are larger (ties share a rank)."""
-    if value is None:
-        return None
-    return 1 + sum(1 for v in values if v is not None and v > value)
-
-
 def network_context(data: SiteData, h: Html, n: Network) -> dict:
     t = h.t
     idx = data.idx
@@ -562,37 +574,38 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
             }
         )
 
-    def peers(same: Callable[[Network], bool]) -> list[Network]:
-        return [m for m in data.networks if same(m) and (not m.combined or m is n)]
-
-    same_pref = peers(lambda m: m.prefecture == n.prefecture)
-    same_type = peers(lambda m: m.coverage_type == n.coverage_type)
     comparison = []
-    measures = [(h.label(prop), lambda m, k=name: m.counts[k]) for name, prop, _ in MEASURES]
-    measures.append((escape(t["fy2019_funding"]), lambda m: m.amount))
-    for label, get in measures:
-        pref_values = [get(m) for m in same_pref]
-        type_values = [get(m) for m in same_type]
-        value = get(n)
+    for name, label in [(name, h.label(prop)) for name, prop, _ in MEASURES] + [
+        ("funding", escape(t["fy2019_funding"]))
+    ]:
+        value = MEASURE_OF[name](n)
+        pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
+        type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)
         comparison.append(
             {
                 "label": label,
                 "value": None if value is None else h.number(value),
-                "pref_rank": _rank(value, pref_values),
-                "pref_of": sum(1 for v in pref_values if v is not None),
-                "pref_median": _median(pref_values),
-                "type_rank": _rank(value, type_values),
-                "type_of": sum(1 for v in type_values if v is not None),
-                "type_median": _median(type_values),
+                "pref_rank": pref_rank,
+                "pref_of": pref_of,
+                "pref_median": pref_median,
+                "type_rank": type_rank,
+                "type_of": type_of,
+                "type_median": type_median,
             }
         )
+    same_pref = data.by_prefecture.get(n.prefecture, [])
+    shown = same_pref[:PEERS_SHOWN]
+    if n not in shown:
+        shown = [*shown[: PEERS_SHOWN - 1], n]
     return {
         "figures": figures,
         "outcomes": outcomes,
         "comparison": comparison,
         "prefecture": h.link(n.prefecture) if n.prefecture else "",
+        "prefecture_href": h.href(n.prefecture) if n.prefecture else None,
         "coverage": h.label(n.coverage_type) if n.coverage_type else "",
-        "peers": network_rows(data, h, [m for m in data.networks if m.prefecture == n.prefecture], current=n.term),
+        "peers": network_rows(data, h, shown, current=n.term),
+        "peers_total": len(same_pref),
     }
 
 
@@ -624,9 +637,14 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
     }
 
 
-def property_rows(data: SiteData, h: Html, subject: str) -> list[tuple[Markup, Markup]]:
-    """(predicate, its values) for every predicate of `subject`; several values become a list, the page's
-    language first."""
+def html_list(items: list[Markup]) -> Markup:
+    """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
+    return Markup("".join(f"<li>{escape(item)}</li>" for item in items))
+
+
+def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
+    """The rows of the property table: every predicate of `subject` with its values (several become a list,
+    the page's language first)."""
     grouped: dict[str, list[tuple[bool, Markup]]] = defaultdict(list)
     own_language = f'"@{h.lang}'
     for p, o in data.idx.out.get(subject, ()):
@@ -634,13 +652,9 @@ def property_rows(data: SiteData, h: Html, subject: str) -> list[tuple[Markup, M
     rows = []
     for p in sorted(grouped, key=lambda p: _predicate_order(data, p)):
         values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
-        joined = (
-            values[0]
-            if len(values) == 1
-            else Markup('<ul class="values">' + "".join(f"<li>{v}</li>" for v in values) + "</ul>")
-        )
-        rows.append((h.predicate(p), joined))
-    return rows
+        joined = values[0] if len(values) == 1 else f'<ul class="values">{html_list(values)}</ul>'
+        rows.append(f'<tr><th scope="row">{h.predicate(p)}</th><td>{joined}</td></tr>\n')
+    return Markup("".join(rows))
 
 
 def _predicate_order(data: SiteData, p: str) -> tuple[int, int, str]:
@@ -666,7 +680,10 @@ def inverse_groups(data: SiteData, h: Html, subject: str, skip_types: set[str]) 
         {
             "kind": h.label(kind) if kind else "",
             "predicate": h.predicate(p),
-            "links": [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]],
+            "count": len(groups[(p, kind)]),
+            "links": html_list(
+                [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]]
+            ),
         }
         for p, kind in ordered
     ]
@@ -692,7 +709,7 @@ def resource_context(data: SiteData, h: Html, path: str, subject: str, queries: 
         "heading": h.label(subject),
         "kinds": [h.link(t) for t in types],
         "iri": iri(subject),
-        "formats": [(f.ext, f.media_type, doc_root + f"{name}.{f.ext}", FORMAT_NAMES[f.ext]) for f in iris.FORMATS[1:]],
+        "doc": doc_root + name,
         "describe": h.query(queries["describe"]),
         "select": h.query(queries[kind]) if kind in queries else None,
         "rows": property_rows(data, h, subject),
@@ -740,7 +757,7 @@ def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
         "iri": iris.ONTOLOGY,
         "rows": property_rows(data, h, ontology),
         "terms": entries,
-        "formats": [(f.ext, f.media_type, f"{h.root}doc/def.{f.ext}", FORMAT_NAMES[f.ext]) for f in iris.FORMATS[1:]],
+        "doc": f"{h.root}doc/def",
         "describe": h.query(f"DESCRIBE <{iris.ONTOLOGY}>"),
     }
 
@@ -764,11 +781,13 @@ def environment(templates: Path) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(templates),
         autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates do not change during a build; checking costs a stat per page
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters["number"] = lambda v: "" if v is None else Html.number(v)
+    env.filters["items"] = html_list
     # Imported once here rather than by `{% from … import %}` in each page, which would cost a lookup per page.
     env.globals["macros"] = env.get_template("_macros.html").module
     return env
