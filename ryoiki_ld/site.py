@@ -154,8 +154,7 @@ class SiteData:
         value = MEASURE_OF[measure](n)
         if value is None:
             return None, len(values), median
-        outside = 1 if n.combined else 0  # a combined network is ranked as if it were one of the group
-        return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values) + outside, median
+        return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values), median
 
     @property
     def base(self) -> str:
@@ -575,9 +574,8 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
         )
 
     comparison = []
-    for name, label in [(name, h.label(prop)) for name, prop, _ in MEASURES] + [
-        ("funding", escape(t["fy2019_funding"]))
-    ]:
+    measures = [(name, h.label(prop)) for name, prop, _ in MEASURES] + [("funding", escape(t["fy2019_funding"]))]
+    for name, label in [] if n.combined else measures:  # a sum of networks is not compared with them
         value = MEASURE_OF[name](n)
         pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
         type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)

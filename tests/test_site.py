@@ -28,7 +28,8 @@ from rdflib.compare import isomorphic
 
 from ryoiki_ld import iris, site_graph
 from ryoiki_ld.config import Settings
-from ryoiki_ld.site import Html, SiteData
+from ryoiki_ld.errors import SourceError
+from ryoiki_ld.site import Html, SiteData, load_text
 
 from . import sitelinks
 from .conftest import HOSTILE_AREA, HOSTILE_NAME, run_cli
@@ -590,3 +591,10 @@ def test_rewrite_rules_answer_as_serve_does(web_server, mount):
                 wrong.append(f"{got[1]}: {followed.status} {followed.getheader('Content-Type')}")
     assert not wrong, wrong
     assert _get(web_server, mount + "doc/def.html").status == 200  # documents are not rewritten
+
+
+def test_a_message_without_both_languages_stops_the_build(tmp_path):
+    messages = tmp_path / "messages.toml"
+    messages.write_text('[ok]\nja = "はい"\nen = "yes"\n\n[half]\nja = "半分"\n', encoding="utf-8")
+    with pytest.raises(SourceError, match="half"):
+        load_text(messages)
