@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import multiprocessing
+import os
 import re
 import shutil
 import statistics
@@ -792,8 +793,14 @@ def environment(templates: Path) -> jinja2.Environment:
 
 
 def _write(path: Path, text: str) -> None:
-    with open(path, "wb") as f:
-        f.write(text.encode("utf-8"))
+    """Write a new file with plain system calls: ~22,000 files make Python's buffered file objects show."""
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def _lang_path(lang: str, path: str) -> str:
