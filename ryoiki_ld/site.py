@@ -7,9 +7,9 @@ an anchor per term. Around them: the landing page (summary figures, map, charts,
 the criteria, vocabulary and downloads pages, `sitemap.xml`, `robots.txt` and the Apache rewrite rules.
 
 Links are relative, so the site works from any path on any static host. Pages are Jinja2 templates in
-`site/templates/` with autoescape on: every value from the data is escaped when printed. Pages are
-filled straight from the grouped N-Triples lines rather than through an RDF library, which is what makes
-the ~4,500 resources × 5 files fast enough (`benchmarks/bench_site.py`).
+`site/templates/` with autoescape on: every value from the data is escaped when printed. Pages and documents
+are filled straight from the grouped N-Triples lines, not through an RDF library (about 20× slower for the
+documents alone, `benchmarks/bench_site.py`), and the ~4,500 resources are shared among forked workers.
 """
 
 from __future__ import annotations
@@ -395,9 +395,6 @@ class Html:
         except InvalidOperation:
             return str(text)
         return f"{value:,f}"
-
-    def values(self, subject: str, predicate: str) -> list[Markup]:
-        return [self.value(o) for o in self.data.idx.values(subject, predicate)]
 
     def in_language(self, subject: str, predicate: str) -> Markup | None:
         """The one value of a language-tagged property best suited to the page (its language, else any)."""
