@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,14 +44,46 @@ def metadata(settings: Settings) -> set[str]:
     return record | mapping.run_mappings(tables, mapping.mapping_config(settings), paths.catalog_mappings)
 
 
-def publish(settings: Settings, out: Path, triples: set[str]) -> dict[str, Path]:
-    """Copy the downloads into out/site and write the catalogue files describing them.
+# The catalogue files under DIR/site, by the name `ryoiki-ld catalog --format` and the site use for them.
+FILES = {
+    "dcat": "catalog.ttl",
+    "dcat-jsonld": "catalog.jsonld",
+    "dcat-nt": "catalog.nt",
+    "void": ".well-known/void",
+    "ckan": "ckan-package.json",
+    "schemaorg": "schema-org.jsonld",
+}
 
-    Returns the files written: catalog.ttl/.nt/.jsonld (DCAT, with every file's size and SHA-256),
-    .well-known/void (VoID), ckan-package.json and schema-org.jsonld.
-    """
+
+@dataclass(frozen=True)
+class Download:
+    """One published download, as the site lists it: path under the site, ja/en text, size and checksum."""
+
+    key: str
+    path: str
+    media_type: str
+    title: dict[str, str]
+    description: dict[str, str]
+    byte_size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Published:
+    downloads: list[Download]
+    files: dict[str, Path]  # FILES key → the catalogue file written
+    schema_org: dict  # the schema.org Dataset, for the landing page
+
+
+def publish(settings: Settings, out: Path, triples: set[str]) -> Published:
+    """Copy the downloads into out/site and write the catalogue files describing them (see FILES):
+    DCAT with every file's size and SHA-256, VoID, the CKAN package and the schema.org Dataset."""
     site = out / "site"
-    files = copy_downloads(settings, out, site)
+    downloads = copy_downloads(settings, out, site)
+    files = pd.DataFrame(
+        [{"key": d.key, "byte_size": d.byte_size, "sha256": d.sha256} for d in downloads],
+        columns=["key", "byte_size", "sha256"],
+    ).astype({"byte_size": "Int64"})
     config = mapping.mapping_config(settings)
     sized = mapping.run_mappings(
         {"distributions": mapping.read_table(settings.paths.distributions), "files": files},
@@ -58,25 +91,20 @@ def publish(settings: Settings, out: Path, triples: set[str]) -> dict[str, Path]
         settings.paths.catalog_mappings,
     )
     record = record_of(triples | sized, subjects_of(metadata(settings) | sized))
-    record = mapping.restore_declared_ranges(record, _RANGES)
-    written = dict(
-        zip(("dcat-ttl", "dcat-nt", "dcat-jsonld"), mapping.write_dumps(record, site / "catalog"), strict=True)
-    )
-
-    void = site / ".well-known" / "void"
+    mapping.write_dumps(mapping.restore_declared_ranges(record, _RANGES), site / "catalog")
+    void = site / FILES["void"]
     void.parent.mkdir(parents=True, exist_ok=True)
     void.write_bytes(void_turtle(triples, config, settings))
-    written["void"] = void
-
     store = _store(record)
-    written["ckan"] = _write_json(site / "ckan-package.json", ckan_package(store, settings))
-    written["schemaorg"] = _write_json(site / "schema-org.jsonld", schema_org(store, settings))
-    return written
+    _write_json(site / FILES["ckan"], ckan_package(store, settings))
+    dataset = schema_org(store, settings)
+    _write_json(site / FILES["schemaorg"], dataset)
+    return Published(downloads, {key: site / path for key, path in FILES.items()}, dataset)
 
 
-def copy_downloads(settings: Settings, out: Path, site: Path) -> pd.DataFrame:
-    """Publish every distribution's file at its path under the site; return key, byte_size, sha256 of each."""
-    rows = []
+def copy_downloads(settings: Settings, out: Path, site: Path) -> list[Download]:
+    """Publish every distribution's file at its path under the site, with its size and SHA-256."""
+    published = []
     for d in mapping.read_table(settings.paths.distributions).itertuples():
         origin = {"build": out / d.path, "project": settings.paths.root / d.path, "source": settings.source}[d.origin]
         if not origin.is_file():
@@ -84,8 +112,18 @@ def copy_downloads(settings: Settings, out: Path, site: Path) -> pd.DataFrame:
         target = site / d.path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(origin, target)
-        rows.append({"key": d.key, "byte_size": target.stat().st_size, "sha256": mapping.sha256_of(target)})
-    return pd.DataFrame(rows, columns=["key", "byte_size", "sha256"]).astype({"byte_size": "Int64"})
+        published.append(
+            Download(
+                key=d.key,
+                path=d.path,
+                media_type=d.media_type,
+                title={"ja": d.title_ja, "en": d.title_en},
+                description={"ja": d.description_ja, "en": d.description_en},
+                byte_size=target.stat().st_size,
+                sha256=mapping.sha256_of(target),
+            )
+        )
+    return published
 
 
 def subjects_of(lines: set[str]) -> set[str]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, pipeline, validate
-from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, Limits, Output, ServeSettings, Settings
+from . import __version__, catalog, pipeline, validate
+from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, DEFAULT_SPARQL_ENDPOINT, Limits, Output, ServeSettings, Settings
 from .errors import RyoikiError, SourceError
 
 
@@ -39,9 +39,15 @@ def cli() -> None:
     help="Directory to build into; replaced only when the whole build succeeds.",
 )
 @click.option("--base-iri", default=DEFAULT_BASE_IRI, show_default=True, help="Base of every instance IRI.")
-def build(source: Path, out: Path, base_iri: str) -> None:
+@click.option(
+    "--sparql-endpoint",
+    default=DEFAULT_SPARQL_ENDPOINT,
+    show_default=True,
+    help="The query page the site links to: relative to the site root (as `serve` answers it) or an absolute URL.",
+)
+def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
-    settings = Settings(source=source, out=out, base_iri=base_iri)
+    settings = Settings(source=source, out=out, base_iri=base_iri, sparql_endpoint=sparql_endpoint)
     pipeline.build(settings, _echo_err)
 
 
@@ -111,20 +117,11 @@ def validate_command(
         sys.exit(1)
 
 
-CATALOG_FILES = {
-    "dcat": Path("site/catalog.ttl"),
-    "dcat-jsonld": Path("site/catalog.jsonld"),
-    "void": Path("site/.well-known/void"),
-    "ckan": Path("site/ckan-package.json"),
-    "schemaorg": Path("site/schema-org.jsonld"),
-}
-
-
 @cli.command(name="catalog")
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(CATALOG_FILES)),
+    type=click.Choice([k for k in catalog.FILES if k != "dcat-nt"]),
     default="dcat",
     show_default=True,
     help="dcat (DCAT-AP 3, Turtle), dcat-jsonld, void (VoID, Turtle), ckan (CKAN package JSON), schemaorg.",
@@ -138,7 +135,7 @@ CATALOG_FILES = {
 )
 def catalog_command(output_format: str, out: Path) -> None:
     """Print the built dataset's catalogue record: DCAT, VoID, CKAN or schema.org."""
-    path = out / CATALOG_FILES[output_format]
+    path = out / "site" / catalog.FILES[output_format]
     if not path.is_file():
         raise SourceError(path, None, "no built catalogue here: run `ryoiki-ld build` first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +10,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 DEFAULT_SOURCE = DATA / "source" / "mhlw-chiren-nw-fy2019.txt"
 DEFAULT_BASE_IRI = "https://w3id.org/ryoiki-ld/"
+# Where the site's pages send SPARQL: `sparql` beside the site root is what `ryoiki-ld serve` answers; a site
+# on a plain static host names its endpoint with an absolute URL (`build --sparql-endpoint`).
+DEFAULT_SPARQL_ENDPOINT = "sparql"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,38 @@ class Paths:
         """The service description template and the media types of served files."""
         return self.data / "serve"
 
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def site_templates(self) -> Path:
+        return self.site / "templates"
+
+    @property
+    def site_assets(self) -> Path:
+        return self.site / "assets"
+
+    @property
+    def site_messages(self) -> Path:
+        return self.site / "messages.toml"
+
+    @property
+    def site_term_labels(self) -> Path:
+        return self.site / "term_labels.csv"
+
+    @property
+    def prefecture_tiles(self) -> Path:
+        return self.site / "prefecture_tiles.csv"
+
+    @property
+    def htaccess(self) -> Path:
+        return self.site / "deploy" / "htaccess"
+
+    @property
+    def nginx_snippet(self) -> Path:
+        return self.site / "deploy" / "nginx.conf"
+
 
 @dataclass(frozen=True)
 class Output:
@@ -149,9 +185,14 @@ class Settings:
     source: Path = DEFAULT_SOURCE
     out: Path = Path("build")
     base_iri: str = DEFAULT_BASE_IRI
+    sparql_endpoint: str = DEFAULT_SPARQL_ENDPOINT
+    # Processes that write the site's pages (forked; the output is the same for any number).
+    site_workers: int = min(2, os.cpu_count() or 1)
     paths: Paths = field(default_factory=Paths)
-    sparql_endpoint: str | None = None  # where the published SPARQL endpoint answers; default {base}sparql
 
     @property
     def endpoint_url(self) -> str:
-        return self.sparql_endpoint or self.base_iri + "sparql"
+        """The endpoint's absolute URL: `sparql_endpoint` when absolute, else relative to the base IRI."""
+        if self.sparql_endpoint.startswith(("http://", "https://")):
+            return self.sparql_endpoint
+        return self.base_iri + self.sparql_endpoint

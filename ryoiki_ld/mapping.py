@@ -38,6 +38,11 @@ PREFIXES = {
     "ic": "http://imi.go.jp/ns/core/rdf#",
     "wd": "http://www.wikidata.org/entity/",
     "sac": "http://data.e-stat.go.jp/lod/sac/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "dcatap": "http://data.europa.eu/r5r/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vcard": "http://www.w3.org/2006/vcard/ns#",
+    "spdx": "http://spdx.org/rdf/terms#",
 }
 _INTEGER_SUFFIX = f'"^^<{XSD}integer> .'
 _NT = ox.RdfFormat.N_TRIPLES

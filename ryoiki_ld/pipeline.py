@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import __version__, catalog, extract, link, mapping, store, validate
+from . import __version__, catalog, extract, link, mapping, site, store, validate
 from .config import Output, Settings
 from .errors import DataQualityError, RyoikiError
 
@@ -49,9 +49,20 @@ def check_base_iri(base_iri: str) -> None:
         raise RyoikiError(f"--base-iri must be an absolute http(s) IRI ending in '/', got {base_iri!r}")
 
 
+def check_sparql_endpoint(endpoint: str) -> None:
+    """The site links to the endpoint from pages at any depth: a path relative to the site root, or a URL."""
+    absolute = endpoint.startswith(("http://", "https://"))
+    if not endpoint or any(c in endpoint for c in " \"'<>?#") or (not absolute and endpoint.startswith(("/", "."))):
+        raise RyoikiError(
+            f"--sparql-endpoint must be a path relative to the site root (such as 'sparql') or an absolute "
+            f"http(s) URL, got {endpoint!r}"
+        )
+
+
 def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
+    check_sparql_endpoint(settings.sparql_endpoint)
     with atomic_directory(settings.out) as out:
         data = out / "data"
         data.mkdir()
@@ -87,8 +98,11 @@ def build(settings: Settings, echo: Echo) -> None:
                 echo(f"  {path.relative_to(out)} ({path.stat().st_size:,} bytes)")
 
         with stage(echo, "catalog"):
-            for name, path in catalog.publish(settings, out, triples).items():
-                echo(f"  {name:<10} {path.relative_to(out)}")
+            published = catalog.publish(settings, out, triples)
+            echo(
+                f"  {len(published.downloads)} downloads under site/, described in {', '.join(catalog.FILES.values())}"
+            )
+
         if report.quality_violations:
             echo(validate.render_text(report))
             raise DataQualityError(
@@ -99,6 +113,9 @@ def build(settings: Settings, echo: Echo) -> None:
         with stage(echo, "store"):
             manifest = load_store(Output(out), settings)
             echo(f"  store/ ({manifest.triples:,} triples, {len(manifest.classes)} classes) and build.json")
+
+        with stage(echo, "site"):
+            site.build_site(triples, settings, out, published, echo)
     echo(f"built {settings.out}")
 
 

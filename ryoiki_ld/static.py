@@ -103,18 +103,21 @@ class StaticFiles:
 
 def dereference(path: str, base: str, site: Path, accept: str | None, format_param: str | None) -> Response:
     """303 from a resource IRI (`/id/{kind}/{key}`, `/def`) to its document, by content negotiation."""
+    # Keys contain no dot, so a dot starts a format suffix (as in the site's Apache and nginx rules).
     name = path.rsplit("/", 1)[-1]
-    _, dot, ext = name.rpartition(".")
-    suffix = ext if dot and iris.format_named(ext) else None
-    resource = path[: len(path) - len(ext) - 1] if suffix else path
+    _, dot, suffix = name.partition(".")
+    resource = path[: len(path) - len(suffix) - 1] if dot else path
     iri = iris.ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
     document = iris.document_path(iri, base)
     vary = [("Vary", "Accept")]
     if document is None or safe_relative(document) is None:
         return text(404, f"no resource is named {iri}", vary)
-    fmt = iris.negotiate(accept, format_param, suffix)
+    offered = ", ".join(f"{f.media_type} (format={f.names[0]} or .{f.ext})" for f in iris.FORMATS)
+    for named in (suffix if dot else None, format_param):
+        if named is not None and iris.format_named(named) is None:
+            return text(400, f"no format is named {named!r}; {iri} is described in: {offered}", vary)
+    fmt = iris.negotiate(accept, format_param, suffix if dot else None)
     if fmt is None:
-        offered = ", ".join(f"{f.media_type} (format={f.names[0]} or .{f.ext})" for f in iris.FORMATS)
         return text(406, f"{iri} is described in: {offered}", vary)
     if not site.is_dir():
         return text(404, f"{iri}: this build has no site (DIR/site) yet, so there is no document", vary)

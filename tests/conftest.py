@@ -39,6 +39,28 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+# Markup in the source where a network's name and its area are printed (row 1): the site must show it as text.
+HOSTILE_NAME = '道南<script>alert("name")</script>&amp;協議会'
+HOSTILE_AREA = '函館市を中心とした<img src=x onerror="alert(1)">道南地域'
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A build from a copy of the source whose row 1 name and area contain HTML."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    text = DEFAULT_SOURCE.read_text(encoding="utf-8")
+    edited = text.replace("1 1北海道 道南地域医療連携協議会\n", f"1 1北海道 {HOSTILE_NAME}\n").replace(
+        "\n函館市を中心とした道南地域\n", f"\n{HOSTILE_AREA}\n"
+    )
+    assert edited.count("<") == text.count("<") + 3
+    source = tmp / "mhlw-chiren-nw-fy2019.txt"
+    source.write_text(edited, encoding="utf-8")
+    out = tmp / "build"
+    result = run_cli("build", "--source", source, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Paths:
     """A copy of the project's data files that a test may change."""

@@ -197,6 +197,18 @@ def test_schema_org_parses_as_json_ld_and_names_every_distribution(built):
     assert len(document["description"]) >= 50 and "出典" in document["creditText"]
 
 
+@pytest.mark.parametrize("page", ["index.html", "en/index.html"])
+def test_the_landing_page_embeds_the_schema_org_dataset(built, page):
+    html = (built / "site" / page).read_text(encoding="utf-8")
+    (block,) = re.findall(r'<script type="application/ld\+json">\n(.*?)\n</script>', html, re.S)
+    embedded = json.loads(block)
+    assert embedded == json.loads((built / "site" / "schema-org.jsonld").read_text(encoding="utf-8"))
+    graph = schema_org_graph(embedded)
+    schema = rdflib.Namespace("https://schema.org/")
+    downloads = set(graph.objects(rdflib.URIRef(DATASET), schema.distribution))
+    assert {str(graph.value(d, schema.contentUrl)) for d in downloads} == {BASE + p for p in DISTRIBUTIONS.path}
+
+
 CKAN_NAME = re.compile(r"^[a-z0-9_-]{2,100}$")
 
 

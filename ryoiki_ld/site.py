@@ -1,0 +1,982 @@
+"""site: the static, dereferenceable, bilingual website in DIR/site/.
+
+Every IRI the graph mints has its documents where `iris.document_path` puts them: `doc/{kind}/{key}.html`
+for people (Japanese; the English page is `en/doc/{kind}/{key}.html`) and `.ttl`, `.jsonld`, `.nt` for
+machines (see `site_graph` for what a document holds). The vocabulary's hash IRIs share `doc/def.*`, with
+an anchor per term. Around them: the landing page (summary figures, map, charts, a table of all networks),
+the criteria, vocabulary and downloads pages, `sitemap.xml`, `robots.txt` and the Apache rewrite rules.
+
+Links are relative, so the site works from any path on any static host. Pages are Jinja2 templates in
+`site/templates/` with autoescape on: every value from the data is escaped when printed. Pages and documents
+are filled straight from the grouped N-Triples lines, not through an RDF library (about 20× slower for the
+documents alone, `benchmarks/bench_site.py`), and the ~4,500 resources are shared among forked workers.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import statistics
+import tomllib
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import quote
+
+import jinja2
+import pyoxigraph as ox
+from markupsafe import Markup, escape
+
+from . import catalog, iris, site_charts
+from .config import Settings
+from .errors import SourceError
+from .mapping import PREFIXES
+from .site_graph import (
+    RDF_TYPE,
+    RDFS_LABEL,
+    Index,
+    TermWriter,
+    compact,
+    document_triples,
+    index,
+    iri,
+    jsonld,
+    literal,
+    ntriples,
+    turtle,
+)
+
+Echo = Callable[[str], None]
+LANGS = ("ja", "en")
+RLD = iris.VOCABULARY
+XSD = PREFIXES["xsd"]
+SKOS = PREFIXES["skos"]
+
+
+def _rld(local: str) -> str:
+    return f"<{RLD}{local}>"
+
+
+NETWORK, COMBINED, CRITERION, ASSESSMENT = map(_rld, ("Network", "CombinedNetwork", "Criterion", "CriterionAssessment"))
+PREFECTURE, COVERAGE_TYPE, COVERAGE_AREA = _rld("Prefecture"), _rld("CoverageType"), _rld("CoverageArea")
+REPORT = f"<{PREFIXES['schema']}Report>"
+MET, NOT_MET, NOT_ASSESSABLE = _rld("Met"), _rld("NotMet"), _rld("NotAssessable")
+OUTCOME_CODES = {MET: "met", NOT_MET: "not_met", NOT_ASSESSABLE: "not_assessable"}
+# The counts of the report's table: (measure, property, the tidy table's column named in rld:valueNote).
+MEASURES = (
+    ("participating", _rld("participatingInstitutions"), "participating"),
+    ("disclosing", _rld("disclosingInstitutions"), "disclosing"),
+    ("accessing", _rld("accessingInstitutions"), "accessing"),
+    ("patients", _rld("registeredPatients"), "registered_patients"),
+)
+MEASURE_OF: dict[str, Callable[[Network], int | Decimal | None]] = {
+    **{name: (lambda n, k=name: n.counts[k]) for name, _, _ in MEASURES},
+    "funding": lambda n: n.amount,
+}
+PEERS_SHOWN = 50  # a network page lists at most this many networks of its prefecture (the prefecture page: all)
+NUMBER_TYPES = {f"{XSD}{t}" for t in ("integer", "nonNegativeInteger", "decimal", "positiveInteger", "int", "long")}
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff5e]")
+
+
+# --------------------------------------------------------------------------------------------------
+# What the pages are made of: the graph, the site's own words, and the networks as records
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Network:
+    """One network as the landing table, the charts and the comparisons need it."""
+
+    term: str
+    key: str
+    no: int
+    prefecture: str | None
+    coverage_type: str | None
+    area: str | None
+    start: int | None
+    counts: dict[str, int | None]
+    amount: Decimal | None
+    own_funding: bool | None
+    combined: bool
+    notes: dict[str, str]  # tidy-table column → what the report prints instead of (or beside) a number
+    assessments: dict[str, str]  # criterion key → assessment term
+
+
+@dataclass
+class Criterion:
+    term: str
+    key: str
+    notation: str
+    assessable: bool
+
+
+@dataclass
+class SiteData:
+    idx: Index
+    settings: Settings
+    text: dict[str, dict[str, str]]  # language → message key → text
+    term_labels: dict[str, dict[str, str]]  # IRI term → language → label, for terms from other vocabularies
+    rank: dict[str, int]  # IRI term → position in the ontology file (properties are listed in that order)
+    documents: dict[str, list[str]]  # document path → the subjects it describes
+    networks: list[Network]
+    criteria: list[Criterion]
+    downloads: list[catalog.Download]  # the published downloads (catalog.publish), in the order listed
+    schema_org: dict  # the dataset as schema.org, embedded in the landing page
+
+    @property
+    def files(self) -> set[str]:
+        """Site paths of the files the site links to by their IRI (downloads and catalogue files)."""
+        return {d.path for d in self.downloads} | set(catalog.FILES.values())
+
+    def __post_init__(self) -> None:
+        self.by_term = {n.term: n for n in self.networks}
+        self.meets = {
+            n.term: all(self.outcome(n, c) == MET for c in self.criteria if c.assessable) for n in self.networks
+        }
+        self.by_prefecture: dict[str | None, list[Network]] = defaultdict(list)
+        self.peers: dict[str | None, list[Network]] = defaultdict(list)  # prefecture or coverage type → networks
+        for n in self.networks:
+            self.by_prefecture[n.prefecture].append(n)
+            if not n.combined:  # row 61 sums rows 57–60: comparing with it would count them twice
+                self.peers[n.prefecture].append(n)
+                self.peers[n.coverage_type].append(n)
+        self._sorted: dict[tuple[str | None, str], list] = {}
+
+    def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, str | None]:
+        """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
+        prefecture or coverage type). Rank 1 is the largest value; ties share a rank; unknown values are left out."""
+        key = (group, measure)
+        values = self._sorted.get(key)
+        if values is None:
+            known = (MEASURE_OF[measure](m) for m in self.peers.get(group, ()))
+            values = self._sorted[key] = sorted(Decimal(v) for v in known if v is not None)
+        median = Html.number(statistics.median(values).normalize()) if values else None
+        value = MEASURE_OF[measure](n)
+        if value is None:
+            return None, len(values), median
+        return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values), median
+
+    @property
+    def base(self) -> str:
+        return self.settings.base_iri
+
+    def outcome(self, network: Network, criterion: Criterion) -> str | None:
+        assessment = network.assessments.get(criterion.key)
+        return self.idx.one(assessment, _rld("outcome")) if assessment else None
+
+    def meets_assessable(self, network: Network) -> bool:
+        """Met on every criterion that the survey can assess ((ア), (エ), (オ))."""
+        return self.meets[network.term]
+
+
+def load_text(path: Path) -> dict[str, dict[str, str]]:
+    with path.open("rb") as f:
+        entries = tomllib.load(f)
+    missing = [key for key, value in entries.items() if set(value) != set(LANGS)]
+    if missing:
+        raise SourceError(path, None, f"every message needs exactly {', '.join(LANGS)}: {', '.join(missing)}")
+    return {lang: {key: value[lang] for key, value in entries.items()} for lang in LANGS}
+
+
+def load_term_labels(path: Path) -> dict[str, dict[str, str]]:
+    labels = {}
+    with path.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            prefix, _, local = row["term"].partition(":")
+            labels[f"<{PREFIXES[prefix]}{local}>"] = {lang: row[lang] for lang in LANGS}
+    return labels
+
+
+def ontology_order(path: Path) -> dict[str, int]:
+    """Each subject of the ontology file by first appearance: the order in which its authors present terms."""
+    rank: dict[str, int] = {}
+    for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+        rank.setdefault(str(quad.subject), len(rank))
+    return rank
+
+
+def _int(term: str | None) -> int | None:
+    return int(literal(term)[0]) if term else None
+
+
+def _decimal(term: str | None) -> Decimal | None:
+    if not term:
+        return None
+    try:
+        return Decimal(literal(term)[0])
+    except InvalidOperation:
+        return None
+
+
+def _notes(idx: Index, subject: str) -> dict[str, str]:
+    """rld:valueNote "disclosing/accessing: text | registered_patients: text" → {column: text}."""
+    notes = {}
+    for term in idx.values(subject, _rld("valueNote")):
+        for entry in literal(term)[0].split(" | "):
+            columns, _, text = entry.partition(": ")
+            for column in columns.split("/"):
+                notes[column] = text
+    return notes
+
+
+def collect_networks(idx: Index) -> list[Network]:
+    networks = []
+    for s in sorted(s for s, p in idx.inverse.get(NETWORK, ()) if p == RDF_TYPE):
+        area = idx.one(s, _rld("coverageArea"))
+        funding = idx.one(s, _rld("fundingRecord"))
+        own = idx.one(s, _rld("hasOwnFunding"))
+        networks.append(
+            Network(
+                term=s,
+                key=iri(s).rsplit("/", 1)[1],
+                no=_int(idx.one(s, _rld("surveyRowNumber"))) or 0,
+                prefecture=idx.one(s, _rld("prefecture")),
+                coverage_type=idx.one(area, _rld("areaType")) if area else None,
+                area=area,
+                start=_int(idx.one(s, _rld("startFiscalYear"))),
+                counts={name: _int(idx.one(s, prop)) for name, prop, _ in MEASURES},
+                amount=_decimal(idx.one(funding, _rld("amountJPY"))) if funding else None,
+                own_funding=None if own is None else literal(own)[0] == "true",
+                combined=COMBINED in idx.types(s),
+                notes=_notes(idx, s),
+                assessments={
+                    iri(idx.one(a, _rld("criterion")) or "<>").rsplit("/", 1)[-1]: a
+                    for a in idx.subjects(_rld("network"), s)
+                },
+            )
+        )
+    return sorted(networks, key=lambda n: (n.no, n.term))
+
+
+def collect_criteria(idx: Index) -> list[Criterion]:
+    found = []
+    for s in sorted(s for s, p in idx.inverse.get(CRITERION, ()) if p == RDF_TYPE):
+        notation = idx.one(s, f"<{SKOS}notation>")
+        assessable = idx.one(s, _rld("assessableFromSurvey"))
+        found.append(
+            Criterion(
+                s,
+                iri(s).rsplit("/", 1)[1],
+                literal(notation)[0] if notation else "",
+                bool(assessable and literal(assessable)[0] == "true"),
+            )
+        )
+    return found
+
+
+def documents(idx: Index, base: str) -> dict[str, list[str]]:
+    """Document path → the IRIs (subjects) it describes, for every subject the site publishes."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for s in idx.out:
+        path = iris.document_path(iri(s), base) if s[0] == "<" else None
+        if path:
+            found[path].append(s)
+    # The resource itself first, then the hash IRIs described in its document (…#fy2019, …#sha256).
+    return {path: sorted(subjects, key=lambda s: ("#" in s, s)) for path, subjects in sorted(found.items())}
+
+
+# --------------------------------------------------------------------------------------------------
+# Terms as HTML, for the pages of one language at one depth
+# --------------------------------------------------------------------------------------------------
+
+
+class Html:
+    """How terms print on the pages of one language whose path is `root` away from the site root.
+
+    Cached, because the same few thousand resources are linked from thousands of pages.
+    """
+
+    def __init__(self, data: SiteData, lang: str, root: str, env: jinja2.Environment) -> None:
+        self.data, self.lang, self.root, self.env = data, lang, root, env
+        self.row_template = env.get_template("_network_row.html")
+        self.home = root + ("" if lang == "ja" else "en/")
+        self.t = data.text[lang]
+        self._links: dict[str, Markup] = {}
+        self._values: dict[str, Markup] = {}
+        self._predicates: dict[str, Markup] = {}
+        self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
+        self._fragments: dict[str, str] = {}
+
+    def fragment(self, template: str, **values: str) -> Markup:
+        """A template that is the same on every page of this language and depth but for a few `values`:
+        rendered once with placeholders, then filled in (escaped) for each page."""
+        text = self._fragments.get(template)
+        if text is None:
+            placeholders = {name: f"@@{name}@@" for name in values}
+            context = page_context(self.data, self, "") | placeholders
+            text = self._fragments[template] = self.env.get_template(template).render(context)
+        for name, value in values.items():
+            text = text.replace(f"@@{name}@@", escape(value))
+        return Markup(text)
+
+    def href(self, term: str) -> str | None:
+        """A relative link to what the site has for an IRI term: its page, or a file such as the source text."""
+        value = iri(term)
+        path = iris.document_path(value, self.data.base)
+        if path == "doc/def":
+            local = value[len(RLD) :] if value.startswith(RLD) else ""
+            return f"{self.home}doc/def.html" + (f"#{local}" if local else "")
+        if path:
+            fragment = value.partition("#")[2]
+            return f"{self.home}{path}.html" + (f"#{fragment}" if fragment else "")
+        if value.startswith(self.data.base):
+            file, _, fragment = value[len(self.data.base) :].partition("#")
+            if file in self.data.files:
+                return self.root + file + (f"#{fragment}" if fragment else "")
+        return None
+
+    def label_text(self, term: str) -> tuple[str, str | None]:
+        """The label to show for a term, and its language: the page's, else Japanese, else English."""
+        labels = self.data.idx.labels.get(term) or self.data.term_labels.get(term)
+        if labels:
+            for lang in (self.lang, "ja", "en", ""):
+                if lang in labels:
+                    return labels[lang], lang or None
+        if term[0] == "<":
+            return compact(iri(term)) or iri(term), "zxx"
+        return literal(term)[0], None
+
+    def text(self, text: str, lang: str | None = None) -> Markup:
+        """Text marked with its language where it differs from the page's (untagged text: guessed by script)."""
+        if lang is None:
+            lang = "ja" if _JAPANESE.search(text) else self.lang
+        if lang in (self.lang, "zxx"):
+            return escape(text)
+        return Markup(f'<span lang="{escape(lang)}">{escape(text)}</span>')
+
+    def label(self, term: str) -> Markup:
+        return self.text(*self.label_text(term))
+
+    def plain_label(self, term: str) -> str:
+        return self.label_text(term)[0]
+
+    def link(self, term: str) -> Markup:
+        found = self._links.get(term)
+        if found is None:
+            href = self.href(term)
+            if href is not None:
+                found = Markup(f'<a href="{escape(href)}">{self.label(term)}</a>')
+            else:
+                value = iri(term)
+                found = Markup(f'<a class="ext" href="{escape(value)}">{escape(compact(value) or value)}</a>')
+            self._links[term] = found
+        return found
+
+    def value(self, term: str) -> Markup:
+        """An object term: a link for an IRI; a literal formatted for reading (numbers grouped, booleans in words)."""
+        found = self._values.get(term)
+        if found is None:
+            if term[0] == "<":
+                found = self.link(term)
+            else:
+                text, lang, datatype = literal(term)
+                if datatype in NUMBER_TYPES:
+                    found = escape(self.number(text))
+                elif datatype == f"{XSD}boolean":
+                    found = escape(self.t["true" if text == "true" else "false"])
+                else:
+                    found = self.text(text, lang)
+            self._values[term] = found
+        return found
+
+    def predicate(self, term: str) -> Markup:
+        found = self._predicates.get(term)
+        if found is None:
+            name = compact(iri(term)) or iri(term)
+            href = self.href(term) or iri(term)
+            found = Markup(f'<a href="{escape(href)}">{self.label(term)}</a> <code>{escape(name)}</code>')
+            self._predicates[term] = found
+        return found
+
+    @staticmethod
+    def number(text: str | int | Decimal) -> str:
+        """Digits grouped by thousands (143,308); anything not a number is printed as it is."""
+        try:
+            value = Decimal(str(text))
+        except InvalidOperation:
+            return str(text)
+        return f"{value:,f}"
+
+    def in_language(self, subject: str, predicate: str) -> Markup | None:
+        """The one value of a language-tagged property best suited to the page (its language, else any)."""
+        terms = self.data.idx.values(subject, predicate)
+        if not terms:
+            return None
+        by_lang = {literal(t)[1]: t for t in terms}
+        return self.value(by_lang.get(self.lang) or by_lang.get("ja") or terms[0])
+
+    def query(self, sparql: str) -> str:
+        """A link to the query page running `sparql` (the endpoint setting may be relative to the site root)."""
+        endpoint = self.data.settings.sparql_endpoint
+        if "://" not in endpoint:
+            endpoint = self.root + endpoint
+        return f"{endpoint}?query={quote(sparql, safe='')}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Page contexts
+# --------------------------------------------------------------------------------------------------
+
+
+def page_context(data: SiteData, h: Html, path: str) -> dict:
+    """What every page needs: its language, the way back to the root, the language switch, the nav links."""
+    other = "en" if h.lang == "ja" else "ja"
+    return {
+        "lang": h.lang,
+        "other_lang": other,
+        "root": h.root,
+        "home": h.home,
+        "t": h.t,
+        "h": h,
+        "path": path,
+        "switch_href": h.root + ("en/" if other == "en" else "") + path,
+        "query_page": h.query("").split("?", 1)[0],
+        "source_href": h.root + "source/" + data.settings.source.name,
+        "corrections_href": h.root + "data/corrections.csv",
+        "data_credit_ja": data.text["ja"]["credit"],
+    }
+
+
+def network_rows(data: SiteData, h: Html, networks: list[Network], current: str | None = None) -> list[Markup]:
+    """The rows of a table of networks (site/templates/_network_row.html), each rendered once per page depth."""
+    rows = []
+    for n in networks:
+        key = (n.term, n.term == current)
+        row = h.network_rows.get(key)
+        if row is None:
+            outcomes = []
+            for c in data.criteria:
+                if c.assessable:
+                    o = data.outcome(n, c)
+                    outcomes.append((c.notation, OUTCOME_CODES.get(o or "", ""), h.plain_label(o) if o else ""))
+            row = h.network_rows[key] = Markup(
+                h.row_template.render(
+                    t=h.t,
+                    n=n,
+                    current=n.term == current,
+                    href=h.href(n.term),
+                    name=h.label(n.term),
+                    area_text=h.plain_label(n.area) if n.area else "",
+                    prefecture=h.link(n.prefecture) if n.prefecture else "",
+                    pref_code=iri(n.prefecture).rsplit("/", 1)[1] if n.prefecture else "",
+                    coverage=h.label(n.coverage_type) if n.coverage_type else "",
+                    coverage_code=iri(n.coverage_type).rsplit("#", 1)[-1] if n.coverage_type else "",
+                    own_funding="" if n.own_funding is None else h.t["yes" if n.own_funding else "no"],
+                    outcomes=outcomes,
+                    meets=data.meets_assessable(n),
+                )
+            )
+        rows.append(row)
+    return rows
+
+
+def summary_figures(data: SiteData) -> dict:
+    """The report's own summary figures, computed from the graph (the report prints 27/104/32/15/40, 59, 20, 79)."""
+    networks = data.networks
+    by_type = Counter(n.coverage_type for n in networks)
+    types = sorted(
+        (s for s, p in data.idx.inverse.get(COVERAGE_TYPE, ()) if p == RDF_TYPE), key=lambda t: data.rank.get(t, 0)
+    )
+    return {
+        "networks": len(networks),
+        "coverage": [(t, by_type.get(t, 0)) for t in types],
+        "one_disclosing": sum(1 for n in networks if n.counts["disclosing"] == 1),
+        "one_accessing": sum(1 for n in networks if n.counts["accessing"] == 1),
+        "no_own_funding": sum(1 for n in networks if n.own_funding is False),
+        "meeting": sum(1 for n in networks if data.meets_assessable(n)),
+    }
+
+
+def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int]]) -> dict:
+    networks = data.networks
+    prefectures = sorted(s for s, p in data.idx.inverse.get(PREFECTURE, ()) if p == RDF_TYPE)
+    per_pref = {
+        iri(p).rsplit("/", 1)[1]: (
+            sum(1 for n in networks if n.prefecture == p),
+            sum(1 for n in networks if n.prefecture == p and data.meets_assessable(n)),
+        )
+        for p in prefectures
+    }
+    tiles = site_charts.tile_map(positions, per_pref)
+    pref_terms = {iri(p).rsplit("/", 1)[1]: p for p in prefectures}
+    figures = summary_figures(data)
+    types = [t for t, _ in figures["coverage"]]
+    points = []
+    not_drawn = 0
+    for n in networks:
+        x, y = n.counts["participating"], n.counts["patients"]
+        if n.combined or not x or not y:
+            not_drawn += 1
+            continue
+        title = f"{n.no:03d} {h.plain_label(n.term)}: {x:,} / {y:,}"
+        points.append((x, y, types.index(n.coverage_type) if n.coverage_type in types else len(types), title))
+    years = Counter(n.start for n in networks if n.start is not None)
+    # The schema.org Dataset for dataset search engines; "<" escaped so no text can close the script element.
+    schema_org_json = Markup(json.dumps(data.schema_org, ensure_ascii=False, indent=1).replace("<", "\\u003c"))
+    return {
+        "schema_org_json": schema_org_json,
+        "dataset": f"<{catalog.dataset_iri(data.settings)}>",
+        "figures": figures,
+        "map": tiles,
+        "pref_terms": pref_terms,
+        "short_name": lambda term: _short_prefecture_name(h.plain_label(term), h.lang),
+        "bars": site_charts.bar_chart(dict(years)),
+        "scatter": site_charts.log_scatter(points, [h.plain_label(t) for t in types]),
+        "scatter_x": h.plain_label(MEASURES[0][1]),
+        "scatter_y": h.plain_label(MEASURES[3][1]),
+        "report": next((s for s, p in data.idx.inverse.get(REPORT, ()) if p == RDF_TYPE), None),
+        "not_drawn": not_drawn,
+        "rows": network_rows(data, h, networks),
+        "prefectures": prefectures,
+        "coverage_types": types,
+        "criteria": data.criteria,
+    }
+
+
+def _short_prefecture_name(name: str, lang: str) -> str:
+    if lang == "ja" and name != "北海道" and name[-1] in "都府県":
+        return name[:-1]
+    return name
+
+
+def network_context(data: SiteData, h: Html, n: Network) -> dict:
+    t = h.t
+    idx = data.idx
+
+    def note(column: str) -> Markup | None:
+        return h.text(n.notes[column]) if column in n.notes else None
+
+    figures = []
+    for name, prop, column in MEASURES:
+        value = n.counts[name]
+        figures.append((h.label(prop), None if value is None else h.number(value), note(column)))
+    start = idx.one(n.term, _rld("startFiscalYear"))
+    printed = idx.one(n.term, _rld("startAsPrinted"))
+    as_printed = Markup(f"{escape(t['start_as_printed'])}: {h.value(printed)}") if printed else None
+    figures.append((h.label(_rld("startFiscalYear")), literal(start)[0] if start else None, as_printed))
+    amount = None if n.amount is None else h.number(n.amount) + t["yen"]
+    figures.append((escape(t["fy2019_funding"]), amount, note("funding_jpy")))
+    own = None if n.own_funding is None else t["yes" if n.own_funding else "no"]
+    figures.append((h.label(_rld("hasOwnFunding")), own, note("own_funding")))
+
+    outcomes = []
+    for c in data.criteria:
+        assessment = n.assessments.get(c.key)
+        outcome = idx.one(assessment, _rld("outcome")) if assessment else None
+        reason = h.in_language(assessment, _rld("reason")) if assessment else None
+        outcomes.append(
+            {
+                "criterion": c,
+                "criterion_link": h.link(c.term),
+                "definition": h.in_language(c.term, f"<{SKOS}definition>"),
+                "code": OUTCOME_CODES.get(outcome or "", ""),
+                "outcome": h.label(outcome) if outcome else escape(t["unknown"]),
+                "reason": reason or (escape(t["reason_met"]) if outcome == MET else ""),
+                "assessment": h.href(assessment) if assessment else None,
+            }
+        )
+
+    comparison = []
+    measures = [(name, h.label(prop)) for name, prop, _ in MEASURES] + [("funding", escape(t["fy2019_funding"]))]
+    for name, label in [] if n.combined else measures:  # a sum of networks is not compared with them
+        value = MEASURE_OF[name](n)
+        pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
+        type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)
+        comparison.append(
+            {
+                "label": label,
+                "value": None if value is None else h.number(value),
+                "pref_rank": pref_rank,
+                "pref_of": pref_of,
+                "pref_median": pref_median,
+                "type_rank": type_rank,
+                "type_of": type_of,
+                "type_median": type_median,
+            }
+        )
+    same_pref = data.by_prefecture.get(n.prefecture, [])
+    shown = same_pref[:PEERS_SHOWN]
+    if n not in shown:
+        shown = [*shown[: PEERS_SHOWN - 1], n]
+    return {
+        "figures": figures,
+        "outcomes": outcomes,
+        "comparison": comparison,
+        "prefecture": h.link(n.prefecture) if n.prefecture else "",
+        "prefecture_href": h.href(n.prefecture) if n.prefecture else None,
+        "coverage": h.label(n.coverage_type) if n.coverage_type else "",
+        "peers": network_rows(data, h, shown, current=n.term),
+        "peers_total": len(same_pref),
+    }
+
+
+def prefecture_context(data: SiteData, h: Html, term: str) -> dict:
+    networks = [n for n in data.networks if n.prefecture == term]
+    return {
+        "rows": network_rows(data, h, networks),
+        "count": len(networks),
+        "meeting": sum(1 for n in networks if data.meets_assessable(n)),
+    }
+
+
+def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
+    """Outcome counts and the networks with each outcome, for the criteria page and a criterion's page."""
+    by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOME_CODES.values()}
+    for n in data.networks:
+        code = OUTCOME_CODES.get(data.outcome(n, c) or "")
+        if code:
+            by_outcome[code].append(h.link(n.term))
+    return {
+        "criterion": c,
+        "link": h.link(c.term),
+        "label": h.label(c.term),
+        "definition": h.in_language(c.term, f"<{SKOS}definition>"),
+        "scope_note": h.in_language(c.term, f"<{SKOS}scopeNote>"),
+        "based_on": [h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
+        "outcomes": [(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
+        "total": sum(len(v) for v in by_outcome.values()),
+    }
+
+
+def html_list(items: list[Markup]) -> Markup:
+    """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
+    return Markup("".join(f"<li>{escape(item)}</li>" for item in items))
+
+
+def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
+    """The rows of the property table: every predicate of `subject` with its values (several become a list,
+    the page's language first)."""
+    grouped: dict[str, list[tuple[bool, Markup]]] = defaultdict(list)
+    own_language = f'"@{h.lang}'
+    for p, o in data.idx.out.get(subject, ()):
+        grouped[p].append((not o.endswith(own_language), h.value(o)))
+    rows = []
+    for p in sorted(grouped, key=lambda p: _predicate_order(data, p)):
+        values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
+        joined = values[0] if len(values) == 1 else f'<ul class="values">{html_list(values)}</ul>'
+        rows.append(f'<tr><th scope="row">{h.predicate(p)}</th><td>{joined}</td></tr>\n')
+    return Markup("".join(rows))
+
+
+def _predicate_order(data: SiteData, p: str) -> tuple[int, int, str]:
+    first = {RDF_TYPE: 0, RDFS_LABEL: 1}
+    if p in first:
+        return (first[p], 0, p)
+    if p in data.rank:
+        return (2, data.rank[p], p)
+    return (3, 0, compact(iri(p)) or p)
+
+
+def inverse_groups(data: SiteData, h: Html, subject: str, skip_types: set[str]) -> list[dict]:
+    """Resources that link to `subject`, grouped by the linking property and the class of the linking resource."""
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s, p in data.idx.inverse.get(subject, ()):
+        types = data.idx.types(s)
+        kind = types[-1] if types else ""
+        if kind in skip_types or p == RDF_TYPE:
+            continue
+        groups[(p, kind)].append(s)
+    ordered = sorted(groups, key=lambda g: (_predicate_order(data, g[0]), g[1]))
+    return [
+        {
+            "kind": h.label(kind) if kind else "",
+            "predicate": h.predicate(p),
+            "count": len(groups[(p, kind)]),
+            "links": html_list(
+                [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]]
+            ),
+        }
+        for p, kind in ordered
+    ]
+
+
+def _with_network(data: SiteData, h: Html, area: str) -> Markup:
+    """A coverage area's link followed by its network's: the printed area text alone rarely says whose it is."""
+    networks = data.idx.subjects(_rld("coverageArea"), area)
+    if not networks:
+        return h.link(area)
+    opening, comma, closing = ("（", "、", "）") if h.lang == "ja" else (" (", ", ", ")")
+    return Markup(f"{h.link(area)}{opening}{comma.join(h.link(n) for n in networks)}{closing}")
+
+
+def resource_context(
+    data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str] = ()
+) -> dict:
+    idx = data.idx
+    types = idx.types(subject)
+    kind = path.split("/")[1]
+    name = path.rsplit("/", 1)[1]
+    doc_root = h.root + path.rsplit("/", 1)[0] + "/"
+    context = {
+        "title": h.plain_label(subject),
+        "heading": h.label(subject),
+        "kinds": [h.link(t) for t in types],
+        "iri": iri(subject),
+        "doc": doc_root + name,
+        "describe": h.query(queries["describe"]),
+        "select": h.query(queries[kind]) if kind in queries else None,
+        "rows": property_rows(data, h, subject),
+        # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
+        "parts": [
+            {"id": iri(p).partition("#")[2], "heading": h.label(p), "rows": property_rows(data, h, p)} for p in parts
+        ],
+        "network": None,
+        "prefecture": None,
+        "criterion": None,
+    }
+    skip: set[str] = set()
+    if NETWORK in types:
+        context["network"] = network_context(data, h, data.by_term[subject])
+        skip = {ASSESSMENT}
+    elif PREFECTURE in types:
+        context["prefecture"] = prefecture_context(data, h, subject)
+    elif CRITERION in types:
+        criterion = next(c for c in data.criteria if c.term == subject)
+        context["criterion"] = criterion_summary(data, h, criterion)
+        skip = {ASSESSMENT}
+    context["inverse"] = inverse_groups(data, h, subject, skip)
+    return context
+
+
+def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
+    idx = data.idx
+    ontology = f"<{iris.ONTOLOGY}>"
+    terms = sorted((s for s in subjects if s != ontology), key=lambda s: (data.rank.get(s, 1 << 30), s))
+    entries = []
+    for s in terms:
+        uses = Counter(p for _, p in idx.inverse.get(s, ()))
+        entries.append(
+            {
+                "id": iri(s)[len(RLD) :],
+                "name": compact(iri(s)) or iri(s),
+                "label": h.label(s),
+                "kinds": [h.link(t) for t in idx.types(s)],
+                "definition": h.in_language(s, f"<{SKOS}definition>"),
+                "label_ja": h.text(idx.labels.get(s, {}).get("ja", ""), "ja"),
+                "label_en": h.text(idx.labels.get(s, {}).get("en", ""), "en"),
+                "rows": property_rows(data, h, s),
+                "uses": [(h.predicate(p), count) for p, count in sorted(uses.items())],
+            }
+        )
+    return {
+        "title": h.plain_label(ontology),
+        "heading": h.label(ontology),
+        "iri": iris.ONTOLOGY,
+        "rows": property_rows(data, h, ontology),
+        "terms": entries,
+        "doc": f"{h.root}doc/def",
+        "describe": h.query(f"DESCRIBE <{iris.ONTOLOGY}>"),
+    }
+
+
+def downloads_context(data: SiteData, h: Html, site: Path) -> dict:
+    return {
+        "files": [
+            {
+                "href": h.root + d.path,
+                "name": d.path,
+                "title": d.title[h.lang],
+                "doc": h.href(f"<{data.settings.base_iri}id/distribution/{d.key}>"),
+                "what": d.description[h.lang],
+                "media_type": d.media_type,
+                "size": d.byte_size,
+                "sha256": d.sha256,
+            }
+            for d in data.downloads
+        ],
+        "catalogue": [
+            {
+                "href": h.root + path,
+                "name": path,
+                "what": h.t[f"dl_{key.replace('-', '_')}"],
+                "size": (site / path).stat().st_size,
+            }
+            for key, path in catalog.FILES.items()
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Writing the site
+# --------------------------------------------------------------------------------------------------
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=jinja2.select_autoescape(["html", "svg", "xml"], default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # templates do not change during a build; checking costs a stat per page
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["number"] = lambda v: "" if v is None else Html.number(v)
+    env.filters["items"] = html_list
+    # Imported once here rather than by `{% from … import %}` in each page, which would cost a lookup per page.
+    env.globals["macros"] = env.get_template("_macros.html").module
+    return env
+
+
+def _write(path: Path, text: str) -> None:
+    """Write a new file with plain system calls: ~22,000 files make Python's buffered file objects show."""
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
+
+
+def _lang_path(lang: str, path: str) -> str:
+    return path if lang == "ja" else f"en/{path}"
+
+
+def _root(path: str) -> str:
+    return "../" * path.count("/")
+
+
+@dataclass
+class Stats:
+    documents: int
+    pages: int
+
+
+def build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
+    """Write the pages and documents of DIR/site/ from the build's triples, beside the downloads and catalogue
+    files that `catalog.publish` has already put there."""
+    paths = settings.paths
+    site = out / "site"
+    idx = index(triples)
+    data = SiteData(
+        idx=idx,
+        settings=settings,
+        text=load_text(paths.site_messages),
+        term_labels=load_term_labels(paths.site_term_labels),
+        rank=ontology_order(paths.ontology),
+        documents=documents(idx, settings.base_iri),
+        networks=collect_networks(idx),
+        criteria=collect_criteria(idx),
+        downloads=published.downloads,
+        schema_org=published.schema_org,
+    )
+    writer = Writer(data, environment(paths.site_templates), site)
+    write_resources(writer, settings.site_workers)
+    writer.site_pages(site_charts.read_tile_positions(paths.prefecture_tiles))
+    shutil.copytree(paths.site_assets, site / "assets")
+    shutil.copyfile(paths.htaccess, site / ".htaccess")
+    pages = (len(data.documents) + 3) * len(LANGS)
+    echo(f"  {len(data.documents)} resources × 3 RDF documents, {pages} HTML pages (ja + en)")
+    return Stats(len(data.documents), pages)
+
+
+class Writer:
+    """Writes the documents and pages of the site; its caches make each page cheap once a few are written."""
+
+    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path) -> None:
+        self.data, self.env, self.site = data, env, site
+        self.terms = TermWriter()
+        self.helpers: dict[tuple[str, str], Html] = {}
+        self.resource = env.get_template("resource.html")
+        self.queries = {name: env.get_template(f"queries/{name}.rq") for name in ("describe", "network", "prefecture")}
+
+    def helper(self, lang: str, root: str) -> Html:
+        found = self.helpers.get((lang, root))
+        if found is None:
+            found = self.helpers[(lang, root)] = Html(self.data, lang, root, self.env)
+        return found
+
+    def render(self, path: str, template: jinja2.Template, make_context: Callable[[Html], dict]) -> None:
+        """Write the page at `path` (Japanese) and at `en/{path}` (English)."""
+        for lang in LANGS:
+            target = _lang_path(lang, path)
+            h = self.helper(lang, _root(target))
+            _write(self.site / target, template.render(page_context(self.data, h, path) | make_context(h)))
+
+    def documents(self, path: str) -> None:
+        """doc/{kind}/{key}.nt, .ttl and .jsonld."""
+        triples = document_triples(self.data.idx, self.data.documents[path], with_inverse=path != "doc/def")
+        target = self.site / path
+        _write(target.with_name(target.name + ".nt"), ntriples(triples))
+        _write(target.with_name(target.name + ".ttl"), turtle(triples, self.terms))
+        _write(target.with_name(target.name + ".jsonld"), jsonld(triples, self.terms))
+
+    def resource_page(self, path: str) -> None:
+        data = self.data
+        subjects = data.documents[path]
+        if path == "doc/def":
+            self.render(
+                "doc/def.html", self.env.get_template("ontology.html"), lambda h: ontology_context(data, h, subjects)
+            )
+            return
+        subject, parts = subjects[0], subjects[1:]
+        kind = path.split("/")[1]
+        queries = {
+            name: self.queries[name].render(iri=iri(subject), vocabulary=RLD).strip()
+            for name in ("describe", kind)
+            if name in self.queries
+        }
+        self.render(f"{path}.html", self.resource, lambda h: resource_context(data, h, path, subject, queries, parts))
+
+    def site_pages(self, positions: dict[str, tuple[int, int]]) -> None:
+        """The landing, criteria and downloads pages, the sitemap and robots.txt."""
+        data, get = self.data, self.env.get_template
+        self.render("index.html", get("index.html"), lambda h: landing_context(data, h, positions))
+        self.render(
+            "criteria.html",
+            get("criteria.html"),
+            lambda h: {"summaries": [criterion_summary(data, h, c) for c in data.criteria]},
+        )
+        self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.site))
+        pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
+        _write(self.site / "sitemap.xml", get("sitemap.xml").render(base=data.base, pages=pages, langs=LANGS))
+        _write(self.site / "robots.txt", get("robots.txt").render(base=data.base))
+
+
+_WRITER: Writer | None = None  # the writer that forked workers inherit
+
+
+def _write_share(share: int, shares: int) -> int:
+    """Write every `shares`-th resource's documents and pages, starting at `share` (run in a worker)."""
+    assert _WRITER is not None
+    paths = list(_WRITER.data.documents)[share::shares]
+    for path in paths:
+        _WRITER.documents(path)
+        _WRITER.resource_page(path)
+    return len(paths)
+
+
+def write_resources(writer: Writer, workers: int) -> None:
+    """The documents and pages of every resource, shared among `workers` forked processes (1: in this one).
+
+    Each file is written by exactly one process and depends only on the data, so the output is the
+    same whatever the number of workers.
+    """
+    global _WRITER
+    for lang in LANGS:
+        for path in writer.data.documents:
+            (writer.site / _lang_path(lang, path)).parent.mkdir(parents=True, exist_ok=True)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _WRITER = writer
+        try:
+            _write_share(0, 1)
+        finally:
+            _WRITER = None
+        return
+    _WRITER = writer
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            for future in [pool.submit(_write_share, share, workers) for share in range(workers)]:
+                future.result()
+    finally:
+        _WRITER = None

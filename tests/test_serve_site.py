@@ -1,0 +1,147 @@
+"""The built site through the real `ryoiki-ld serve`: dereferencing by content negotiation, the query links every
+page carries, and the query page in a real browser running an example against the endpoint."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ryoiki_ld import iris
+
+from .test_browser import ARGS, CHROMIUM, Watched
+from .test_server import Server, fetch, start_server, stop
+from .test_site import NEGOTIATION_CASES, expected_answer
+
+
+@pytest.fixture(scope="module")
+def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    out = tmp_path_factory.mktemp("serve-site") / "build"
+    shutil.copytree(built, out)
+    running = start_server(out)
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+@pytest.mark.parametrize(("path", "accept"), NEGOTIATION_CASES)
+def test_resource_iris_answer_303_to_the_document_iris_negotiate_picks(server, path, accept):
+    status, document = expected_answer(path, accept)
+    reply = fetch(server, "GET", "/" + path, {"Accept": accept} if accept else {})
+    assert reply.status == status, reply.text
+    if status != 303:
+        return
+    assert "Accept" in reply.header("Vary")
+    location = urllib.parse.urljoin(server.url + path, reply.header("Location"))
+    assert urllib.parse.urlsplit(location).path == "/" + document
+    followed = fetch(server, "GET", "/" + document)
+    media_type = iris.BY_EXT[document.rsplit(".", 1)[1]].media_type
+    assert followed.status == 200 and followed.header("Content-Type").startswith(media_type)
+
+
+def test_no_minted_key_contains_a_dot(built):
+    """A dot in /id/{kind}/{key}.ttl starts the format suffix, in `serve` and in the Apache and nginx rules."""
+    subjects = {line.split(" ", 1)[0] for line in (built / "dump" / "ryoiki-ld.nt").read_text().splitlines()}
+    keys = {s[1:-1].partition("#")[0].rsplit("/", 1)[1] for s in subjects if "/ryoiki-ld/id/" in s}
+    assert len(keys) > 4000 and not [k for k in keys if "." in k]
+
+
+def test_every_kind_of_resource_dereferences(server, built):
+    kinds = sorted(p.name for p in (built / "site" / "doc").iterdir() if p.is_dir())
+    assert "network" in kinds and "distribution" in kinds
+    for kind in kinds:
+        key = sorted((built / "site" / "doc" / kind).glob("*.html"))[0].stem
+        reply = fetch(server, "GET", f"/id/{kind}/{key}", {"Accept": "text/turtle"})
+        assert reply.status == 303, (kind, key, reply.status)
+        assert reply.header("Location").endswith(f"doc/{kind}/{key}.ttl")
+
+
+def query_links(built: Path, page: str) -> list[str]:
+    html = (built / "site" / page).read_text(encoding="utf-8")
+    return [link.replace("&amp;", "&") for link in re.findall(r'href="((?:\.\./)*sparql\?query=[^"]+)"', html)]
+
+
+@pytest.mark.parametrize("page", ["doc/network/001.html", "doc/prefecture/13.html", "en/doc/criterion/a.html"])
+def test_the_query_links_on_pages_answer(server, built, page):
+    links = query_links(built, page)
+    assert links, page
+    for link in links:
+        url = urllib.parse.urljoin(server.url + page, link)
+        target = url[len(server.url) - 1 :]
+        browser_view = fetch(server, "GET", target, {"Accept": "text/html"})
+        assert browser_view.status == 200 and browser_view.header("Content-Type").startswith("text/html")
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["query"][0]
+        if query.lstrip().upper().startswith("DESCRIBE"):
+            answer = fetch(server, "GET", target, {"Accept": "application/n-triples"})
+            assert answer.status == 200 and answer.body.count(b"\n") > 5
+        else:
+            answer = fetch(server, "GET", target, {"Accept": "application/sparql-results+json"})
+            assert answer.status == 200 and json.loads(answer.body)["results"]["bindings"], link
+
+
+# --------------------------------------------------------------------------------------------------
+# In a real browser
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` (.ci/run does)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the test extra")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def watched(browser, server) -> Iterator[Watched]:
+    w = Watched(browser, server.url)
+    yield w
+    w.context.close()
+
+
+def test_the_query_page_runs_an_example_against_serve_and_shows_rows(watched, built):
+    page = watched.open("sparql")
+    page.locator("#example").select_option(label="Networks per prefecture")
+    page.locator("#run").click()
+    rows = page.locator("#results table tbody tr")
+    rows.first.wait_for(timeout=20_000)
+    with_networks = {line.split(",")[1] for line in (built / "data" / "networks.csv").read_text().splitlines()[1:]}
+    assert rows.count() == len(with_networks) == 45  # two prefectures have no surveyed network
+    assert page.locator("#results table").inner_text().count("北海道") >= 1
+    watched.shot("query-page-example")
+    assert watched.errors == []
+    assert watched.outside_requests() == []
+
+
+def test_from_the_landing_page_to_a_network_and_its_query(watched):
+    page = watched.open("")
+    assert page.locator("h1").is_visible()
+    page.locator("table#network-table a", has_text="道南地域医療連携協議会").click()
+    page.wait_for_url(re.compile(r"/doc/network/001\.html$"))
+    page.get_by_role("link", name=re.compile("検索ページで開く")).first.click()
+    page.locator("#results").wait_for()
+    page.locator("#results table tbody tr, #results pre").first.wait_for(timeout=20_000)
+    watched.shot("network-001-in-the-query-page")
+    assert watched.errors == []
+
+
+def test_a_result_link_on_the_query_page_dereferences_to_the_page(watched):
+    page = watched.open(
+        "sparql?query="
+        + urllib.parse.quote("SELECT ?n WHERE { ?n <https://w3id.org/ryoiki-ld/def#surveyRowNumber> 1 }")
+    )
+    link = page.locator("#results table tbody a").first
+    link.wait_for(timeout=20_000)
+    link.click()
+    page.wait_for_url(re.compile(r"/doc/network/001\.html$"))
+    assert page.locator("h1").inner_text().strip().startswith("道南地域医療連携協議会")
+    assert watched.errors == []
