@@ -112,9 +112,8 @@ def void(built: Path) -> rdflib.Graph:
 
 @pytest.fixture(scope="module")
 def store(built: Path) -> ox.Store:
-    store = ox.Store()
-    store.bulk_load(path=str(built / "dump" / "ryoiki-ld.nt"), format=ox.RdfFormat.N_TRIPLES)
-    return store
+    """The build's own on-disk store, the one `serve` and `query` answer from."""
+    return ox.Store.read_only(str(built / "store"))
 
 
 def count(store: ox.Store, query: str) -> int:
