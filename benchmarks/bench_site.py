@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import rdflib
 
-from ryoiki_ld import extract, link, mapping, pipeline, site, site_graph
+from ryoiki_ld import catalog, extract, link, mapping, pipeline, site, site_graph
 from ryoiki_ld.config import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -45,7 +45,7 @@ def build_inputs(table: pd.DataFrame, settings: Settings, out: Path, gazetteer: 
     links, statuses = link.resolve_table(table, gazetteer)
     links.to_csv(data / "area_links.csv", index=False)
     statuses.to_csv(data / "area_resolution.csv", index=False)
-    triples = mapping.map_tables(table, links, settings)
+    triples = mapping.map_tables(table, links, settings) | catalog.metadata(settings)
     pipeline.validate_and_assess(triples, settings, out / "validation", quiet)
     (out / "dump").mkdir()
     mapping.write_dumps(triples, out / "dump" / "ryoiki-ld")
@@ -55,8 +55,10 @@ def build_inputs(table: pd.DataFrame, settings: Settings, out: Path, gazetteer: 
 def site_seconds(triples: set[str], settings: Settings, out: Path, workers: int) -> tuple[float, float, site.Stats]:
     """Wall-clock and CPU seconds (this process only) of the whole site stage, and its counts."""
     shutil.rmtree(out / "site", ignore_errors=True)
+    published = catalog.publish(settings, out, triples)  # the downloads and catalogue files, before the site stage
     cpu = time.process_time()
-    stats, seconds = timed(site.build_site, triples, dataclasses.replace(settings, site_workers=workers), out, quiet)
+    options = dataclasses.replace(settings, site_workers=workers)
+    stats, seconds = timed(site.build_site, triples, options, out, published, quiet)
     return seconds, time.process_time() - cpu, stats
 
 
