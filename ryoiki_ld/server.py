@@ -153,7 +153,8 @@ class ResponseCache:
         size = len(response.body) + sum(len(k) for k in key if k) + 300
         if size > self.max_bytes // 8 or key in self.entries:
             return
-        self.entries[key] = (response.status, encode_headers(response), response.body, size)
+        response.encoded = encode_headers(response)
+        self.entries[key] = (response.status, response.encoded, response.body, size)
         self.bytes += size
         while self.bytes > self.max_bytes:
             _, (_, _, _, old_size) = self.entries.popitem(last=False)

@@ -250,19 +250,39 @@ class RowLimitExceeded(Exception):
         self.limit = limit
 
 
+class _RowCounter:
+    """A file for Oxigraph's TSV writer: keeps what it writes, and stops it past `max_rows` solutions."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.parts: list[bytes] = []
+        self.lines = 0
+
+    def write(self, data: bytes) -> int:
+        self.lines += data.count(b"\n")
+        if self.lines > self.max_rows + 1:  # the header line, then one line per solution
+            raise RowLimitExceeded(self.max_rows)
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def write_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> tuple[bytes, int]:
     """Serialise at most `max_rows` solutions, or raise RowLimitExceeded: never a silently cut result.
 
-    Rows are counted as they are read and passed to Oxigraph's own writers as TSV (terms in N-Triples
-    syntax, which round-trips every term exactly), so every format is written by Oxigraph.
+    Oxigraph writes the solutions as TSV, one line each (terms in N-Triples syntax, which escapes line
+    breaks and round-trips every term exactly), into a counter that stops it at the limit; the other
+    formats are written by Oxigraph from that TSV.
     """
-    lines = ["\t".join(f"?{v.value}" for v in solutions.variables)]
-    for row in solutions:
-        if len(lines) > max_rows:
-            raise RowLimitExceeded(max_rows)
-        lines.append("\t".join("" if term is None else str(term) for term in row))
-    table = ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
-    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), len(lines) - 1
+    counter = _RowCounter(max_rows)
+    solutions.serialize(counter, format=ox.QueryResultsFormat.TSV)
+    tsv = b"".join(counter.parts)
+    if fmt.ext == "tsv":
+        return tsv, counter.lines - 1
+    table = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), counter.lines - 1
 
 
 def write_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:
