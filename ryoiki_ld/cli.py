@@ -211,7 +211,7 @@ def query_command(query: str, output_format: str, out: Path) -> None:
     type=click.IntRange(min=1024),
     default=Limits.memory_mb,
     show_default=True,
-    help="Address space of one worker process; near it, the queries it evaluates are stopped.",
+    help="Address space of one worker process; its queries are stopped when they take half of what is left.",
 )
 @click.option(
     "--cache-mb",

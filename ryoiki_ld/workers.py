@@ -11,8 +11,9 @@ on serving other requests; but pyoxigraph has no timeout, and a thread cannot be
   accepting connections, lets its other requests finish (each bounded by the time limit), and exits, which
   stops the runaway thread.
 - Memory: an address-space limit per worker (RLIMIT_AS) is the hard wall, where Oxigraph aborts the whole
-  process. The watch keeps queries away from it: when the worker's address space passes the limit less
-  `MEMORY_HEADROOM_MB`, every query it is evaluating is answered 503 and the worker retires in the same way.
+  process. The watch keeps queries away from it: when queries have taken half of what the limit leaves above
+  the worker's own start, every query it is evaluating is answered 503 and the worker retires in the same
+  way. Half, because a growing buffer doubles: one that was below the line cannot jump past the wall.
 - Network: before it opens the store, a worker moves into a network namespace of its own (unshare(2)
   CLONE_NEWNET, with CLONE_NEWUSER where the server is not root), where no address but its own loopback
   exists. The listening socket, opened before, keeps accepting; no new connection can be made. The SERVICE
@@ -62,7 +63,7 @@ QUERY_THREADS = 4  # queries one worker evaluates at once; more wait in its queu
 FAST_WAIT_S = 0.002  # how long the event loop waits, blocked, for a quick answer before it goes on
 QUEUE_WAIT_S = 10.0  # how long a query may wait for a free thread (at least the time limit)
 WATCH_INTERVAL_S = 0.05  # how often a worker checks the time limit and its memory
-MEMORY_HEADROOM_MB = 768  # a worker retires when its address space comes this close to the limit
+MIN_QUERY_MEMORY_MB = 256  # what a worker must be able to give its queries, at least
 READY_TIMEOUT_S = 60.0
 RESPAWN_DELAY_S = 1.0  # after a worker failed to start, before the next attempt
 FORMATS = {f.ext: f for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS)}
@@ -153,10 +154,11 @@ class Evaluator:
         finally:
             threading.stack_size(old)
         limit = self.limits.memory_mb
-        if limit and (memory is None or memory > limit - MEMORY_HEADROOM_MB):
+        self.memory_stop_mb = (memory + (limit - memory) // 2) if limit and memory else None
+        if limit and (memory is None or limit - memory < 2 * MIN_QUERY_MEMORY_MB):
             needs = f"{memory} MiB of address space before its first query" if memory else "more to start"
             raise RyoikiError(
-                f"a worker needs {needs}, and {MEMORY_HEADROOM_MB} MiB more to evaluate; "
+                f"a worker needs {needs}, and twice {MIN_QUERY_MEMORY_MB} MiB more for queries; "
                 f"a memory limit of {limit} MiB is too low: raise --memory-mb"
             )
 
@@ -218,7 +220,7 @@ class Evaluator:
         """Every WATCH_INTERVAL_S: the time limit, the queue wait, and the memory of this process."""
         now = time.monotonic()
         memory = address_space_mb()
-        if memory is not None and self.limits.memory_mb and memory > self.limits.memory_mb - MEMORY_HEADROOM_MB:
+        if memory is not None and self.memory_stop_mb is not None and memory > self.memory_stop_mb:
             self._retire("memory")
         for job in list(self.pending):
             if job.future.done():
@@ -261,9 +263,9 @@ def time_exceeded(time_limit_s: float) -> Answer:
 def memory_exceeded(memory_mb: int, seconds: float) -> Answer:
     return text_answer(
         503,
-        f"the queries evaluating in this server process together came close to its {memory_mb} MiB memory "
-        f"limit, so they were stopped (this one after {seconds:.1f} s); nothing was sent. A query that needs "
-        "that much memory is too costly for this endpoint; any other may be tried again.",
+        f"the queries evaluating in this server process together took half of the memory its {memory_mb} MiB "
+        f"limit leaves them, so they were stopped (this one after {seconds:.1f} s); nothing was sent. A query "
+        "that needs that much memory is too costly for this endpoint; any other may be tried again.",
         limit="memory",
     )
 
