@@ -463,8 +463,11 @@ class Supervisor:
         serving = sum(c.state == "serving" for c in children)
         for child in children:
             if serving < self.size and child.state == "spare":
+                try:
+                    child.control.sendall(b'{"serve": true}\n')
+                except OSError:  # it has just exited: its end of file comes next
+                    continue
                 child.state = "serving"
-                child.control.sendall(b'{"serve": true}\n')
                 serving += 1
         if time.monotonic() < self.respawn_at:
             return
