@@ -7,6 +7,7 @@ a minimal one (a landing page and the documents of network 001 and of the vocabu
 
 from __future__ import annotations
 
+import gc
 import http.client
 import json
 import os
@@ -30,6 +31,8 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from ryoiki_ld.config import Output
+from ryoiki_ld.server import ResponseCache
+from ryoiki_ld.static import Response
 from ryoiki_ld.store import read_manifest
 
 from .conftest import CLI
@@ -712,6 +715,18 @@ def test_repeated_queries_are_answered_from_the_cache(server):
     lines = [json.loads(line) for line in server.log.read_text().splitlines()]
     mine = [r for r in lines if r.get("path") == "/sparql" and r.get("cache")]
     assert {"hit", "miss"} <= {r["cache"] for r in mine}
+
+
+def test_cached_answers_are_not_tracked_by_the_garbage_collector():
+    cache = ResponseCache(1024 * 1024)
+    key = ("GET", b"query=ASK%7B%7D", "text/csv", None, b"")
+    cache.put(key, Response(200, [("Content-Type", "text/csv")], b"true\n"))
+    gc.collect()  # a tuple is let go once what it holds is: the header pairs in one pass, the rest in the next
+    gc.collect()
+    assert not gc.is_tracked(key) and not gc.is_tracked(cache.entries[key])
+    hit = cache.get(key)
+    assert hit is not None and hit.status == 200 and hit.body == b"true\n"
+    assert (b"Content-Length", b"5") in hit.encoded
 
 
 def test_health(server):
