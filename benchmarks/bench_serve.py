@@ -5,8 +5,8 @@ Both servers get the same queries from the same load generator (wrk, 2 threads, 
   aggregate  networks per prefecture (a GROUP BY over the 218 networks, 45 rows)
 each twice: the same query text on every request ("repeated": our response cache answers), and a
 distinct text per request (a counter in a trailing comment: "distinct", every request is evaluated).
-Our server runs with every protection on (its defaults: 10 s time limit, 10,000-row cap, SERVICE and
-update refusal, worker processes without network, access log written). `oxigraph serve-read-only` runs
+Our server runs with every protection on (its defaults: 10 s time limit, 10,000-row cap, 6 GiB address
+space per worker, SERVICE and update refusal, worker processes without network, access log written). `oxigraph serve-read-only` runs
 without --timeout-s, its fastest form; with --timeout-s it starts a thread per query that lives for
 the whole timeout, and under this load runs out of threads (seen: 500 errors, then a crash), so it is
 measured only with --native-timeout.
@@ -189,7 +189,7 @@ def main() -> None:
                     f"p99 {ours_m['p99']:.1f} ms (native {native_m['p99']:.1f} ms)"
                 )
         health = json.load(urllib.request.urlopen(servers["ryoiki-ld serve"].rsplit("/", 1)[0] + "/health"))
-        print(f"our cache after the run: {health['cache']}; workers: {health['workers']}")
+        print(f"after the run, workers: {health['workers']}; cache of the one that answered: {health['cache']}")
     finally:
         for process in processes:
             process.terminate()

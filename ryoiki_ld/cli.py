@@ -200,7 +200,18 @@ def query_command(query: str, output_format: str, out: Path) -> None:
     help="Results (solutions or triples) a query may return; a larger result is refused, never cut.",
 )
 @click.option(
-    "--workers", type=click.IntRange(min=1), default=Limits.workers, show_default=True, help="Query worker processes."
+    "--workers",
+    type=click.IntRange(min=1),
+    default=Limits.workers,
+    show_default=True,
+    help="Worker processes that serve and evaluate (one per core), plus one spare.",
+)
+@click.option(
+    "--memory-mb",
+    type=click.IntRange(min=1024),
+    default=Limits.memory_mb,
+    show_default=True,
+    help="Address space of one worker process; its queries are stopped when they take half of what is left.",
 )
 @click.option(
     "--cache-mb",
@@ -222,16 +233,17 @@ def serve(
     time_limit: float,
     max_rows: int,
     workers: int,
+    memory_mb: int,
     cache_mb: int,
     access_log: Path | None,
 ) -> None:
     """Serve the SPARQL endpoint (/sparql), the built site and /id/ dereferencing from OUT.
 
-    Stops cleanly on Ctrl+C or SIGTERM: requests in flight are answered, workers are killed and reaped.
+    Stops cleanly on Ctrl+C or SIGTERM: requests in flight are answered, then the workers exit and are reaped.
     """
     from .server import serve as run_server
 
-    limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, cache_mb=cache_mb)
+    limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, memory_mb=memory_mb, cache_mb=cache_mb)
     run_server(ServeSettings(out=out, host=host, port=port, limits=limits, access_log=access_log), _echo_err)
 
 

@@ -161,13 +161,13 @@ class Output:
 class Limits:
     """What one query may cost on the public endpoint. Tests set them low; `serve` options change them."""
 
-    time_limit_s: float = 10.0  # evaluation time; the worker evaluating it is killed when it runs out
+    time_limit_s: float = 10.0  # evaluation time; the worker process evaluating it retires when it runs out
     max_rows: int = 10_000  # solutions or triples; a larger result is refused, never cut
     max_query_chars: int = 100_000
     max_depth: int = 500  # nesting of ( { [ ; far deeper queries overflow the parser's stack
-    memory_mb: int = 4096  # address space of one worker process
-    workers: int = 2  # evaluating processes (plus one spare, started and waiting)
-    cache_mb: int = 64  # responses kept for repeated identical requests; 0 turns the cache off
+    memory_mb: int = 6144  # address space of one worker process; its queries are stopped at half of what is left
+    workers: int = 2  # worker processes that serve HTTP and evaluate (plus one spare, started and waiting)
+    cache_mb: int = 64  # per worker: responses kept for repeated identical requests; 0 turns the cache off
 
 
 @dataclass(frozen=True)

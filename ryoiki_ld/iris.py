@@ -14,8 +14,11 @@ VOCABULARY = "https://w3id.org/ryoiki-ld/def#"
 ONTOLOGY = "https://w3id.org/ryoiki-ld/def"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Format:
+    """One document or result format. Each is one object, compared and hashed by identity: negotiation is
+    memoised on tuples of them (`server.pick_format`), and a field-by-field hash cost more than the lookup."""
+
     ext: str
     media_type: str
     names: tuple[str, ...]  # what `?format=` (and a suffix) may say

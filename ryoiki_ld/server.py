@@ -1,10 +1,11 @@
 """serve: the SPARQL 1.1 endpoint at /sparql, the built site, and /id/ dereferencing, over HTTP.
 
-An ASGI application run by uvicorn (httptools parser, uvloop event loop). The event loop only parses,
-checks and routes; queries are evaluated in worker processes (`workers.py`) that are killed when the
-time limit runs out. Every query answer is complete before its status is sent, so a client never gets
-a 200 followed by a broken body, and a limit that refuses a query says so (status, `Query-Limit-Exceeded`
-header, message). The store is immutable between builds, so identical requests get the cached answer.
+An ASGI application run by uvicorn (httptools parser, uvloop event loop) in each of several worker
+processes that share the listening socket (`workers.py`). The event loop parses, checks and routes; the
+worker's query threads evaluate, and a worker whose query outruns the time limit answers 503 at once and
+retires. Every query answer is complete before its status is sent, so a client never gets a 200 followed
+by a broken body, and a limit that refuses a query says so (status, `Query-Limit-Exceeded` header,
+message). The store is immutable between builds, so identical requests get the cached answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import json
+import os
 import re
 import signal
 import socket
@@ -24,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -34,7 +37,7 @@ from .errors import RyoikiError
 from .iris import Format
 from .static import Headers, Response, text
 from .store import Answer, Manifest, read_manifest, text_answer
-from .workers import WorkerFailed, WorkerPool
+from .workers import Evaluator, Link, Supervisor, WorkerFailed
 
 HTML = iris.BY_EXT["html"]
 # The service description: Turtle for anything that accepts everything (curl), HTML for browsers.
@@ -56,6 +59,7 @@ _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~ ,-]*$")
 FORMAT_PARAMETERS = ("format", "output", "results")  # SPARQLWrapper sends its returnFormat in all three
 READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are not accepted"
 MAX_BODY_BYTES = 1024 * 1024
+PIPE_BUF = 4096  # writes up to this size to a pipe are never interleaved with another process's
 COMMON_HEADERS = [
     ("Access-Control-Allow-Origin", "*"),
     ("Access-Control-Expose-Headers", "Query-Limit-Exceeded, Result-Count, Content-Length"),
@@ -89,22 +93,31 @@ class Request:
 
 
 class AccessLog:
-    """One JSON object per line, buffered and flushed at least every half second and at shutdown."""
+    """One JSON object per line, buffered and flushed at least every half second and at shutdown.
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.lines: list[str] = []
+    Every worker writes to the same file descriptor (opened for appending); each write holds whole lines
+    and at most PIPE_BUF bytes where it can, so that lines of different processes never interleave.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.lines: list[bytes] = []
 
     def write(self, record: dict[str, Any]) -> None:
-        self.lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        self.lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
         if len(self.lines) >= 512:
             self.flush()
 
     def flush(self) -> None:
-        if self.lines:
-            self.stream.write("\n".join(self.lines) + "\n")
-            self.stream.flush()
-            self.lines.clear()
+        chunk = b""
+        for line in self.lines:
+            if chunk and len(chunk) + len(line) > PIPE_BUF:
+                _write_all(self.fd, chunk)
+                chunk = b""
+            chunk += line
+        if chunk:
+            _write_all(self.fd, chunk)
+        self.lines.clear()
 
     async def flush_every(self, seconds: float) -> None:
         while True:
@@ -116,12 +129,15 @@ class ResponseCache:
     """Least-recently-used responses to identical query requests, bounded in bytes.
 
     The store never changes while the server runs, so the same request (method, parameters, Accept,
-    body) always gets the same answer; only complete 200 answers to non-volatile queries are kept.
+    body) always gets the same answer; only complete 200 answers to non-volatile queries are kept. Keys and
+    entries are tuples of strings and bytes, which the garbage collector stops tracking: a full cache holds
+    tens of thousands of answers, and as objects it tracked they made every full collection a pause of tens
+    of ms (the p99 of uncached queries).
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self.entries: OrderedDict[tuple, tuple[Response, int]] = OrderedDict()
+        self.entries: OrderedDict[tuple, tuple[int, tuple[tuple[bytes, bytes], ...], bytes, int]] = OrderedDict()
         self.bytes = self.hits = self.misses = 0
 
     def get(self, key: tuple) -> Response | None:
@@ -131,20 +147,28 @@ class ResponseCache:
             return None
         self.entries.move_to_end(key)
         self.hits += 1
-        return entry[0]
+        status, headers, body, _ = entry
+        return Response(status, body=body, encoded=headers)
 
     def put(self, key: tuple, response: Response) -> None:
         size = len(response.body) + sum(len(k) for k in key if k) + 300
         if size > self.max_bytes // 8 or key in self.entries:
             return
-        self.entries[key] = (response, size)
+        response.encoded = encode_headers(response)
+        self.entries[key] = (response.status, response.encoded, response.body, size)
         self.bytes += size
         while self.bytes > self.max_bytes:
-            _, (_, old_size) = self.entries.popitem(last=False)
+            _, (_, _, _, old_size) = self.entries.popitem(last=False)
             self.bytes -= old_size
 
     def stats(self) -> dict[str, int]:
         return {"entries": len(self.entries), "bytes": self.bytes, "hits": self.hits, "misses": self.misses}
+
+
+def encode_headers(response: Response) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers as sent: the response's own, those common to all, and the length."""
+    head = [*response.headers, *COMMON_HEADERS, ("Content-Length", str(len(response.body)))]
+    return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in head)
 
 
 def parse_parameters(data: bytes) -> dict[str, list[str]]:
@@ -194,13 +218,15 @@ def read_examples(directory: Path) -> list[dict[str, str]]:
 class App:
     """The ASGI application."""
 
-    def __init__(self, settings: ServeSettings, manifest: Manifest, log: AccessLog, announce: Any = None) -> None:
+    def __init__(self, settings: ServeSettings, manifest: Manifest, log: AccessLog, link: Link, network: str) -> None:
         self.settings = settings
         self.limits = settings.limits
         self.manifest = manifest
         self.out = Output(settings.out)
         self.log = log
-        self.announce = announce
+        self.link = link
+        self.network = network
+        self.server: Any = None  # the uvicorn.Server running this application, stopped when it retires
         paths = settings.paths
         media_types = static.read_media_types(paths.serve_data / "media-types.csv")
         self.site = static.StaticFiles([("", self.out.site), ("dump/", self.out.dump)], media_types)
@@ -210,19 +236,17 @@ class App:
         self.description_template = (paths.serve_data / "service-description.ttl").read_text(encoding="utf-8")
         self.descriptions: dict[tuple[str, str], bytes] = {}
         self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
-        self.pool = WorkerPool(
-            self.out.store.resolve(),
-            self.limits.workers,
-            self.limits.time_limit_s,
-            self.limits.max_rows,
-            self.limits.memory_mb,
-            log=self._event,
-        )
+        self.evaluator = Evaluator(self.out.store.resolve(), self.limits, self.retire)
         self.started = time.monotonic()
         self._tasks: list[asyncio.Task] = []
 
-    def _event(self, record: dict[str, Any]) -> None:
-        self.log.write({"time": _now(), **record})
+    def retire(self, reason: str) -> None:
+        """Stop accepting connections, finish the requests in flight, then exit (`workers.py`)."""
+        self.link.send({"retiring": reason})
+        if self.server is not None:
+            self.server.should_exit = True
+            for listening in self.server.servers:
+                listening.close()
 
     # --- ASGI -------------------------------------------------------------------------------------
 
@@ -236,21 +260,12 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                try:
-                    await self.pool.start()
-                except WorkerFailed as e:
-                    await send({"type": "lifespan.startup.failed", "message": str(e)})
-                    return
+                self.evaluator.start()
                 self._tasks.append(asyncio.get_running_loop().create_task(self.log.flush_every(0.5)))
-                self._event({"event": "started", "workers": self.limits.workers, "worker_network": self.pool.network})
-                if self.announce is not None:
-                    self.announce(self.pool.network)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await self.pool.close()
                 for task in self._tasks:
                     task.cancel()
-                self._event({"event": "stopped", "workers_reaped": True})
                 self.log.flush()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -282,10 +297,8 @@ class App:
         except Exception:
             traceback.print_exc(file=sys.stderr)
             response = text(500, "internal server error (logged)")
-        if response.encoded is None:
-            head = [*response.headers, *COMMON_HEADERS, ("Content-Length", str(len(response.body)))]
-            response.encoded = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in head]
-        await send({"type": "http.response.start", "status": response.status, "headers": response.encoded})
+        headers = response.encoded if response.encoded is not None else encode_headers(response)
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": response.body})
         self.log.write(
             {
@@ -363,23 +376,21 @@ class App:
         )
 
     def health(self) -> Response:
-        counts = self.pool.counts()
-        healthy = counts["idle"] + counts["busy"] > 0
+        """The server's state; `workers` counts all worker processes, `this_worker` is the one answering."""
         report = {
-            "status": "ok" if healthy else "no query worker ready (replacements are starting)",
+            "status": "ok",
             "triples": self.manifest.triples,
             "base_iri": self.manifest.base_iri,
             "site": self.out.site.is_dir(),
-            "workers": counts,
-            "worker_network": self.pool.network,
+            "workers": self.link.status(),
+            "this_worker": {**self.evaluator.counts(), "retiring": self.evaluator.retiring},
+            "worker_network": self.network,
             "limits": asdict(self.limits),
             "cache": self.cache.stats(),
             "uptime_s": round(time.monotonic() - self.started, 1),
         }
         body = json.dumps(report, indent=1).encode("utf-8")
-        return Response(
-            200 if healthy else 503, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body
-        )
+        return Response(200, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
 
     # --- SPARQL 1.1 Protocol ----------------------------------------------------------------------
 
@@ -449,10 +460,11 @@ class App:
             limit = {
                 "time": f"time; limit={self.limits.time_limit_s:g}s",
                 "rows": f"rows; limit={self.limits.max_rows}",
+                "memory": f"memory; limit={self.limits.memory_mb}MiB",
                 "busy": "busy",
             }[answer.limit]
             headers.append(("Query-Limit-Exceeded", limit))
-            if answer.limit == "busy":
+            if answer.limit in ("busy", "memory"):
                 headers.append(("Retry-After", "1"))
         response = Response(answer.status, headers, answer.body)
         if answer.status == 200 and not note.get("volatile") and self.limits.cache_mb:
@@ -468,7 +480,7 @@ class App:
         named_graphs: list[str] | None,
         note: dict[str, Any],
     ) -> Answer:
-        """Check the query, then have a worker evaluate it within the limits."""
+        """Check the query, then have a query thread evaluate it within the limits."""
         if len(query) > self.limits.max_query_chars:
             return text_answer(
                 413, f"the query has {len(query):,} characters; the limit is {self.limits.max_query_chars:,}"
@@ -491,7 +503,7 @@ class App:
             "default_graph": default_graph,
             "named_graphs": named_graphs,
         }
-        return await self.pool.run(request)
+        return await self.evaluator.run(request)
 
     def description(self, request: Request) -> Response:
         """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
@@ -558,6 +570,12 @@ async def _read_body(receive: Any) -> bytes:
     return bytes(body)
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # a full disk or a closed stderr must not stop the server
+        while data:
+            data = data[os.write(fd, data) :]
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -572,22 +590,54 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 
 def serve(settings: ServeSettings, echo: Any) -> None:
-    """Serve until SIGINT or SIGTERM; then finish the requests in flight, kill and reap the workers."""
-    import uvicorn
-
+    """Serve until SIGINT or SIGTERM; then every worker finishes its requests in flight and exits."""
     manifest = read_manifest(Output(settings.out))
-    log_stream: TextIO = sys.stderr
+    log_fd = sys.stderr.fileno()
     if settings.access_log is not None:
-        log_stream = settings.access_log.open("a", encoding="utf-8")
+        log_fd = os.open(settings.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    log = AccessLog(log_fd)
     sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
 
+    def event(record: dict[str, Any]) -> None:
+        log.write({"time": _now(), **record})
+        log.flush()
+
     def announce(network: str) -> None:
+        event({"event": "started", "workers": settings.limits.workers, "worker_network": network})
         wall = "workers have no network" if network == "isolated" else f"WARNING: workers keep the network ({network})"
         echo(f"serving {settings.out} on http://{shown}:{port}/ (SPARQL at /sparql; {wall}); Ctrl+C stops")
 
-    app = App(settings, manifest, AccessLog(log_stream), announce)
+    def worker(link: Link, network: str) -> None:
+        app = App(settings, manifest, AccessLog(log_fd), link, network)
+        gc.freeze()  # what the worker has built so far lives as long as it: no collection need look at it
+        link.send({"ready": network})
+        if not link.wait_until_needed():
+            return
+        app.server = uvicorn_server(app, settings)
+        # uvicorn re-raises the signal that stopped it once it has shut down; these make that a no-op.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+        app.server.run(sockets=[sock])
+        app.log.flush()
+
+    supervisor = Supervisor(settings.limits.workers, settings.limits, worker, event)
+    try:
+        supervisor.run(announce)
+        event({"event": "stopped", "workers_reaped": True})
+    except WorkerFailed as e:
+        raise RyoikiError(f"the server did not start: {e}") from None
+    finally:
+        sock.close()
+        if log_fd != sys.stderr.fileno():
+            os.close(log_fd)
+    echo("stopped")
+
+
+def uvicorn_server(app: App, settings: ServeSettings) -> Any:
+    import uvicorn
+
     config = uvicorn.Config(
         app,
         loop=_available("uvloop", "asyncio"),
@@ -601,21 +651,7 @@ def serve(settings: ServeSettings, echo: Any) -> None:
         limit_concurrency=1024,
         proxy_headers=True,  # X-Forwarded-For/-Proto, trusted from 127.0.0.1 only: a local reverse proxy
     )
-    server = uvicorn.Server(config)
-    # uvicorn re-raises the signal that stopped it once it has shut down; these make that a no-op, so a
-    # stop by SIGINT or SIGTERM is an orderly exit with status 0.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: None)
-    try:
-        server.run(sockets=[sock])
-    finally:
-        sock.close()
-        if log_stream is not sys.stderr:
-            with contextlib.suppress(OSError):
-                log_stream.close()
-    if not server.started:
-        raise RyoikiError("the server did not start (see the messages above)")
-    echo("stopped")
+    return uvicorn.Server(config)
 
 
 def _available(module: str, fallback: str) -> str:

@@ -56,9 +56,19 @@ TOKEN = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
+# The prologue (PREFIX and BASE declarations, comments) as the tokenizer reads it, then the first word.
+_IRI = r"""<[^<>"{}|^`\\\x00-\x20]*>"""
+_PROLOGUE = re.compile(
+    rf"(?:\s+|\#[^\r\n]*|(?i:PREFIX)(?![A-Za-z0-9_])\s*(?:{_PREFIX})?:\s*{_IRI}|(?i:BASE)(?![A-Za-z0-9_])\s*{_IRI})*"
+    rf"(?!{_PREFIX}:|_:)([A-Za-z_][A-Za-z0-9_]*)"  # a word, not the start of a prefixed name or blank node
+)
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 UPDATE_WORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 VOLATILE = {"RAND", "NOW", "UUID", "STRUUID", "BNODE"}  # results change between runs: never cached
+# In a query's text in capitals, every word token that is one of VOLATILE matches here (a word ends before
+# a character outside [A-Za-z0-9_]); so do a few names that are not calls (ex:now), which only keeps their
+# answers out of the cache.
+_VOLATILE_ANYWHERE = re.compile(r"(?:STRUUID|UUID|RAND|NOW|BNODE)(?![A-Z0-9_])")
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -110,9 +120,35 @@ def _inspect_text(text: str) -> Inspection:
             volatile = volatile or upper in VOLATILE
             if first and upper not in ("PREFIX", "BASE"):
                 first = False
-                form = next((f for f in QUERY_FORMS if upper.startswith(f)), None)
-                update = any(upper.startswith(w) for w in UPDATE_WORDS)
+                form, update = _form(upper)
     return Inspection(form, update, service, deepest, volatile)
+
+
+def _form(word: str) -> tuple[str | None, bool]:
+    """(query form, whether an update) from the first word after the prologue, in capitals."""
+    return next((f for f in QUERY_FORMS if word.startswith(f)), None), any(word.startswith(w) for w in UPDATE_WORDS)
+
+
+def _inspect_plain(query: str, max_depth: int) -> Inspection | None:
+    """The quick inspection of a query that cannot name SERVICE, contains no \\u escape and has no more
+    brackets than `max_depth`; None for any other query, which the tokenizer reads whole.
+
+    Every token's text is part of the query's text, so if "SERVICE" is nowhere in the text in capitals, no
+    token holds it; and no nesting is deeper than the number of opening brackets. What remains is the form,
+    from the first word after a prologue of declarations and comments, and the volatile functions, by a
+    wider pattern.
+    """
+    upper = query.upper()
+    if "SERVICE" in upper or "\\U" in upper:
+        return None
+    brackets = query.count("(") + query.count("{") + query.count("[")
+    if brackets > max_depth:
+        return None
+    prologue = _PROLOGUE.match(query)
+    if prologue is None or prologue[1].upper() in ("PREFIX", "BASE"):  # not a plain prologue
+        return None
+    form, update = _form(prologue[1].upper())
+    return Inspection(form, update, False, brackets, bool(_VOLATILE_ANYWHERE.search(upper)))
 
 
 def inspect(query: str) -> Inspection:
@@ -144,7 +180,7 @@ def check(query: str, max_depth: int) -> Inspection:
     """Refuse, before evaluation, what a read-only public endpoint must never run."""
     if not query.strip():
         raise QueryRefused(400, "the query is empty")
-    seen = inspect(query)
+    seen = _inspect_plain(query, max_depth) or inspect(query)
     if seen.update:
         raise QueryRefused(403, "this endpoint is read-only: SPARQL Update is not accepted")
     if seen.service:
@@ -214,19 +250,39 @@ class RowLimitExceeded(Exception):
         self.limit = limit
 
 
+class _RowCounter:
+    """A file for Oxigraph's TSV writer: keeps what it writes, and stops it past `max_rows` solutions."""
+
+    def __init__(self, max_rows: int) -> None:
+        self.max_rows = max_rows
+        self.parts: list[bytes] = []
+        self.lines = 0
+
+    def write(self, data: bytes) -> int:
+        self.lines += data.count(b"\n")
+        if self.lines > self.max_rows + 1:  # the header line, then one line per solution
+            raise RowLimitExceeded(self.max_rows)
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
 def write_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> tuple[bytes, int]:
     """Serialise at most `max_rows` solutions, or raise RowLimitExceeded: never a silently cut result.
 
-    Rows are counted as they are read and passed to Oxigraph's own writers as TSV (terms in N-Triples
-    syntax, which round-trips every term exactly), so every format is written by Oxigraph.
+    Oxigraph writes the solutions as TSV, one line each (terms in N-Triples syntax, which escapes line
+    breaks and round-trips every term exactly), into a counter that stops it at the limit; the other
+    formats are written by Oxigraph from that TSV.
     """
-    lines = ["\t".join(f"?{v.value}" for v in solutions.variables)]
-    for row in solutions:
-        if len(lines) > max_rows:
-            raise RowLimitExceeded(max_rows)
-        lines.append("\t".join("" if term is None else str(term) for term in row))
-    table = ox.parse_query_results(("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV)
-    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), len(lines) - 1
+    counter = _RowCounter(max_rows)
+    solutions.serialize(counter, format=ox.QueryResultsFormat.TSV)
+    tsv = b"".join(counter.parts)
+    if fmt.ext == "tsv":
+        return tsv, counter.lines - 1
+    table = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), counter.lines - 1
 
 
 def write_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:

@@ -28,7 +28,7 @@ class Response:
     status: int
     headers: Headers = field(default_factory=list)
     body: bytes = b""
-    encoded: list[tuple[bytes, bytes]] | None = None  # the headers as sent, kept when the response is cached
+    encoded: tuple[tuple[bytes, bytes], ...] | None = None  # the headers as sent, for a cached response
 
 
 def text(status: int, message: str, headers: Headers | None = None) -> Response:

@@ -1,19 +1,29 @@
-"""Queries are evaluated in worker processes, because only a process can be stopped in the middle of work.
+"""Worker processes: each one serves HTTP on the shared listening socket and evaluates queries in threads.
 
-pyoxigraph has no query timeout, and a query that runs in the server's own process could be stopped only
-by stopping the server. Each worker is a separate Python process with the store open read-only; the
-server sends it one query at a time over a socket pair and waits at most the time limit. When the limit
-runs out, or the worker dies (a query can overflow the engine's stack or exhaust its memory limit), the
-worker is killed and reaped, a spare that is already running takes its place, and a new spare starts.
+pyoxigraph releases the GIL while it evaluates, so a query can run in a thread while the event loop goes
+on serving other requests; but pyoxigraph has no timeout, and a thread cannot be stopped. A process can:
 
-A worker also cuts itself off the network before it opens the store: it moves into a network namespace
-of its own (unshare(2) CLONE_NEWNET, with CLONE_NEWUSER where the server is not root), where no address
-but its own loopback exists. The SERVICE check in `sparql.check` refuses such queries first; this is
-the second wall, which holds even if that check is ever wrong. Where the kernel forbids namespaces the
-worker says so, and `/health` and the log report it.
+- `Supervisor` (the `serve` process) opens the listening socket and forks `workers` worker processes that
+  share it, plus one spare that is started (store open, application built) and waits. It evaluates nothing.
+- A worker evaluates queries in a few threads of its own (`Evaluator`), each on a deep stack. A watch on its
+  event loop, every 50 ms, answers a query that has run past the time limit with 503 at once; the worker
+  then retires: it tells the supervisor, which puts the spare to work and starts a new spare; it stops
+  accepting connections, lets its other requests finish (each bounded by the time limit), and exits, which
+  stops the runaway thread.
+- Memory: an address-space limit per worker (RLIMIT_AS) is the hard wall, where Oxigraph aborts the whole
+  process. The watch keeps queries away from it: when queries have taken half of what the limit leaves above
+  the worker's own start, every query it is evaluating is answered 503 and the worker retires in the same
+  way. Half, because a growing buffer doubles: one that was below the line cannot jump past the wall.
+- Network: before it opens the store, a worker moves into a network namespace of its own (unshare(2)
+  CLONE_NEWNET, with CLONE_NEWUSER where the server is not root), where no address but its own loopback
+  exists. The listening socket, opened before, keeps accepting; no new connection can be made. The SERVICE
+  check in `sparql.check` refuses such queries first; this is the second wall. Where the kernel forbids
+  namespaces, the worker says so, and `/health` and the log report it.
 
-Frames on the socket: 4-byte big-endian length + JSON for requests; for answers, two lengths (header,
-body), a JSON header and the body bytes.
+The supervisor and its workers talk over a socket pair each, one JSON object per line: a worker says
+`{"ready": network}` and `{"retiring": reason}`; the supervisor tells a spare `{"serve": true}`. A worker
+that exits closes its end, which is how the supervisor learns of it. Counts for `/health` are kept by the
+supervisor in a small shared memory block that every worker reads.
 """
 
 from __future__ import annotations
@@ -22,31 +32,48 @@ import asyncio
 import contextlib
 import ctypes
 import json
+import mmap
 import os
+import queue
 import resource
+import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .store import Answer, text_answer
+import pyoxigraph as ox
 
-_REQUEST = struct.Struct("!I")
-_ANSWER = struct.Struct("!II")
+from .config import Limits
+from .errors import RyoikiError
+from .mapping import PREFIXES
+from .sparql import GRAPH_FORMATS, SOLUTION_FORMATS
+from .store import QUERY_STACK_BYTES, Answer, evaluate, text_answer
+
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
+QUERY_THREADS = 4  # queries one worker evaluates at once; more wait in its queue
+FAST_WAIT_S = 0.002  # how long the event loop waits, blocked, for a quick answer before it goes on
+QUEUE_WAIT_S = 10.0  # how long a query may wait for a free thread (at least the time limit)
+WATCH_INTERVAL_S = 0.05  # how often a worker checks the time limit and its memory
+MIN_QUERY_MEMORY_MB = 256  # what a worker must be able to give its queries, at least
 READY_TIMEOUT_S = 60.0
-QUEUE_WAIT_S = 10.0  # how long a query may wait for a free worker (at least the time limit)
+RESPAWN_DELAY_S = 1.0  # after a worker failed to start, before the next attempt
+FORMATS = {f.ext: f for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS)}
 
 
-# --- inside a worker process ----------------------------------------------------------------------
+class WorkerFailed(Exception):
+    pass
+
+
+# --- a worker process: isolation and limits -------------------------------------------------------
 
 
 def isolate_network() -> str:
@@ -60,65 +87,122 @@ def isolate_network() -> str:
     return f"unavailable: {os.strerror(ctypes.get_errno())}"
 
 
-def _die_with_parent() -> None:
-    """If the server is killed outright, its workers go too (Linux)."""
+def address_space_mb() -> int | None:
+    """This process's address space (what RLIMIT_AS limits), or None where /proc does not say."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            pages = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    return pages * mmap.PAGESIZE >> 20
+
+
+def enter_worker(memory_mb: int) -> str:
+    """What a worker process does first: die with the server, leave the network, limit its memory."""
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def _limit_memory(megabytes: int) -> None:
-    if megabytes > 0:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-
-def _recv_exactly(sock: socket.socket, size: int) -> bytes | None:
-    data = bytearray()
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            return None
-        data += chunk
-    return bytes(data)
-
-
-def _send_answer(sock: socket.socket, header: dict, body: bytes = b"") -> None:
-    head = json.dumps(header).encode("utf-8")
-    sock.sendall(_ANSWER.pack(len(head), len(body)) + head + body)
-
-
-def worker_main(store_dir: str, max_rows: int, memory_mb: int) -> None:
-    """Serve queries from the socket on standard input until the server closes it."""
-    import pyoxigraph as ox
-
-    from .mapping import PREFIXES
-    from .sparql import GRAPH_FORMATS, SOLUTION_FORMATS
-    from .store import evaluate, text_answer, with_deep_stack
-
-    _die_with_parent()
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the server is killed outright
     network = isolate_network()
-    _limit_memory(memory_mb)
-    sock = socket.socket(fileno=0)
-    formats = {f.ext: f for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS)}
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    return network
 
-    def serve() -> None:
-        store = ox.Store.read_only(store_dir)
-        _send_answer(sock, {"ready": True, "network": network, "pid": os.getpid()})
+
+# --- a worker process: evaluating queries in threads ----------------------------------------------
+
+
+@dataclass(eq=False)
+class Job:
+    """One query on its way through a thread. The event loop waits for a quick answer on `finished`;
+    past that wait (`late`), the thread hands the answer over through `future` instead."""
+
+    request: dict
+    future: asyncio.Future
+    queued: float
+    started: float | None = None  # set by the thread that evaluates it
+    answer: Answer | None = None
+    late: bool = False
+    finished: threading.Lock = field(default_factory=threading.Lock)
+
+
+@dataclass
+class Evaluator:
+    """Evaluates queries in threads of this process, each within the time limit; see the module docstring.
+
+    `retire` is called once, with 'time' or 'memory', when the process must stop taking work.
+    """
+
+    store_dir: Path
+    limits: Limits
+    retire: Callable[[str], None]
+    threads: int = QUERY_THREADS
+    pending: set[Job] = field(default_factory=set)  # queued or evaluating
+    retiring: str | None = None
+
+    def __post_init__(self) -> None:
+        self.store = ox.Store.read_only(str(self.store_dir))
+        self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        old = threading.stack_size(QUERY_STACK_BYTES)  # the parser recurses once per level of the query
+        try:
+            for i in range(self.threads):
+                threading.Thread(target=self._work, name=f"query-{i}", daemon=True).start()
+        except RuntimeError:  # no address space left for the thread's stack
+            memory = None
+        else:
+            memory = address_space_mb()
+        finally:
+            threading.stack_size(old)
+        limit = self.limits.memory_mb
+        self.memory_stop_mb = (memory + (limit - memory) // 2) if limit and memory else None
+        if limit and (memory is None or limit - memory < 2 * MIN_QUERY_MEMORY_MB):
+            needs = f"{memory} MiB of address space before its first query" if memory else "more to start"
+            raise RyoikiError(
+                f"a worker needs {needs}, and twice {MIN_QUERY_MEMORY_MB} MiB more for queries; "
+                f"a memory limit of {limit} MiB is too low: raise --memory-mb"
+            )
+
+    def start(self) -> None:
+        """Begin watching, on the running event loop."""
+        self.loop = asyncio.get_running_loop()
+        self.loop.call_later(WATCH_INTERVAL_S, self._watch)
+
+    async def run(self, request: dict) -> Answer:
+        """The complete answer to one query, or an error that says which limit refused it."""
+        assert self.loop is not None, "start() first"
+        job = Job(request, self.loop.create_future(), time.monotonic())
+        job.finished.acquire()
+        self.jobs.put(job)
+        if job.finished.acquire(timeout=FAST_WAIT_S):
+            return job.answer  # type: ignore[return-value]
+        job.late = True
+        if job.answer is not None:  # finished between the wait and `late`: the thread may not have seen it
+            return job.answer
+        self.pending.add(job)
+        try:
+            return await job.future
+        finally:
+            self.pending.discard(job)
+
+    def counts(self) -> dict[str, int]:
+        evaluating = sum(1 for job in self.pending if job.started is not None)
+        return {"pid": os.getpid(), "evaluating": evaluating, "queued": len(self.pending) - evaluating}
+
+    def _work(self) -> None:
+        """One query thread: evaluate and serialise, whole; hand the answer to the event loop."""
         while True:
-            size = _recv_exactly(sock, _REQUEST.size)
-            if size is None:
-                return
-            payload = _recv_exactly(sock, _REQUEST.unpack(size)[0])
-            if payload is None:
-                return
-            request = json.loads(payload)
+            job = self.jobs.get()
+            if job.future.done():  # answered while it waited (busy, memory) or its request was cancelled
+                continue
+            job.started = time.monotonic()
+            request = job.request
             try:
                 answer = evaluate(
-                    store,
+                    self.store,
                     request["query"],
-                    formats.get(request.get("solutions") or ""),
-                    formats.get(request.get("graph") or ""),
-                    max_rows,
+                    FORMATS.get(request.get("solutions") or ""),
+                    FORMATS.get(request.get("graph") or ""),
+                    self.limits.max_rows,
                     PREFIXES,
                     request.get("default_graph"),
                     request.get("named_graphs"),
@@ -126,244 +210,289 @@ def worker_main(store_dir: str, max_rows: int, memory_mb: int) -> None:
             except Exception as e:  # a bug of ours: answer it, keep serving
                 traceback.print_exc()
                 answer = text_answer(500, f"internal error while evaluating the query: {type(e).__name__}")
-            header = {"status": answer.status, "type": answer.content_type, "rows": answer.rows, "limit": answer.limit}
-            _send_answer(sock, header, answer.body)
+            job.answer = answer
+            if job.late:
+                assert self.loop is not None
+                self.loop.call_soon_threadsafe(_answer, job.future, answer)
+            job.finished.release()
 
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the server went away: so do we
-        with_deep_stack(serve)
+    def _watch(self) -> None:
+        """Every WATCH_INTERVAL_S: the time limit, the queue wait, and the memory of this process."""
+        now = time.monotonic()
+        memory = address_space_mb()
+        if memory is not None and self.memory_stop_mb is not None and memory > self.memory_stop_mb:
+            self._retire("memory")
+        for job in list(self.pending):
+            if job.future.done():
+                continue
+            if job.started is None:
+                if self.retiring or now - job.queued > max(self.limits.time_limit_s, QUEUE_WAIT_S):
+                    _answer(job.future, busy())
+            elif self.retiring == "memory":
+                _answer(job.future, memory_exceeded(self.limits.memory_mb, now - job.started))
+            elif now - job.started > self.limits.time_limit_s:
+                _answer(job.future, time_exceeded(self.limits.time_limit_s))
+                self._retire("time")
+        assert self.loop is not None
+        self.loop.call_later(WATCH_INTERVAL_S, self._watch)
+
+    def _retire(self, reason: str) -> None:
+        if self.retiring is None:
+            self.retiring = reason
+            self.retire(reason)
 
 
-# --- in the server --------------------------------------------------------------------------------
+def _answer(future: asyncio.Future, answer: Answer) -> None:
+    if not future.done():
+        future.set_result(answer)
 
 
-class WorkerFailed(Exception):
-    pass
+def busy() -> Answer:
+    return text_answer(503, "every query thread is busy; try again shortly", limit="busy")
+
+
+def time_exceeded(time_limit_s: float) -> Answer:
+    return text_answer(
+        503,
+        f"the query ran for {time_limit_s:g} s, this endpoint's time limit, and was stopped; nothing was sent. "
+        "Make it more selective, or add LIMIT.",
+        limit="time",
+    )
+
+
+def memory_exceeded(memory_mb: int, seconds: float) -> Answer:
+    return text_answer(
+        503,
+        f"the queries evaluating in this server process together took half of the memory its {memory_mb} MiB "
+        f"limit leaves them, so they were stopped (this one after {seconds:.1f} s); nothing was sent. A query "
+        "that needs that much memory is too costly for this endpoint; any other may be tried again.",
+        limit="memory",
+    )
+
+
+# --- the supervisor ---------------------------------------------------------------------------------
+
+STATUS_FIELDS = ("serving", "spare", "started", "retired_at_time_limit", "retired_at_memory_limit", "died")
+_STATUS = struct.Struct(f"{len(STATUS_FIELDS)}q")
+
+
+class Link:
+    """A worker's end of its socket pair to the supervisor, and its view of the shared counts."""
+
+    def __init__(self, sock: socket.socket, status: mmap.mmap, spare: bool) -> None:
+        self.sock = sock
+        self.status_block = status
+        self.spare = spare
+
+    def send(self, message: dict) -> None:
+        self.sock.sendall(json.dumps(message).encode() + b"\n")
+
+    def wait_until_needed(self) -> bool:
+        """A spare waits here until the supervisor puts it to work (True) or goes away (False)."""
+        if not self.spare:
+            return True
+        return self.sock.recv(64).startswith(b'{"serve"')
+
+    def status(self) -> dict[str, int]:
+        return dict(zip(STATUS_FIELDS, _STATUS.unpack_from(self.status_block), strict=True))
 
 
 @dataclass(eq=False)
-class Worker:
-    process: subprocess.Popen
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
+class Child:
+    pid: int
+    control: socket.socket  # the supervisor's end; EOF when the worker has exited
+    spare: bool  # started to wait until it is needed
+    state: str = "starting"  # starting, spare, serving, retiring
     network: str = ""
-
-    async def read_answer(self) -> tuple[dict, bytes]:
-        lengths = await self.reader.readexactly(_ANSWER.size)
-        head_size, body_size = _ANSWER.unpack(lengths)
-        header = json.loads(await self.reader.readexactly(head_size))
-        body = await self.reader.readexactly(body_size) if body_size else b""
-        return header, body
-
-    async def ask(self, request: dict) -> Answer:
-        payload = json.dumps(request).encode("utf-8")
-        self.writer.write(_REQUEST.pack(len(payload)) + payload)
-        header, body = await self.read_answer()
-        return Answer(header["status"], header["type"], body, header.get("rows", 0), header.get("limit"))
-
-    def kill(self) -> None:
-        self.writer.close()
-        with contextlib.suppress(ProcessLookupError):
-            self.process.kill()
+    buffer: bytes = b""
 
 
-@dataclass
-class PoolStats:
-    started: int = 0
-    killed_for_time: int = 0
-    died: int = 0
-    busy: int = 0
+class Supervisor:
+    """Keeps `size` workers serving and one spare ready; see the module docstring.
 
+    `worker_main(link, network)` runs in each forked worker after `enter_worker`; it builds the application,
+    says `link.send({"ready": network})`, waits with `link.wait_until_needed()` and serves until it retires
+    or is stopped. Events (a worker retired, died, failed to start) go to `log`.
+    """
 
-@dataclass
-class WorkerPool:
-    """`size` workers that evaluate, and one spare that is started and waiting to replace a killed one."""
+    def __init__(
+        self, size: int, limits: Limits, worker_main: Callable[[Link, str], None], log: Callable[[dict], None]
+    ) -> None:
+        self.size = size
+        self.limits = limits
+        self.worker_main = worker_main
+        self.log = log
+        self.children: dict[socket.socket, Child] = {}
+        self.counts = dict.fromkeys(STATUS_FIELDS, 0)
+        self.status_block = mmap.mmap(-1, _STATUS.size)
+        self.selector = selectors.DefaultSelector()
+        self.wake_r, self.wake_w = os.pipe()  # signals wake the selector through this pipe
+        self.stopping = False
+        self.respawn_at = 0.0
 
-    store_dir: Path
-    size: int
-    time_limit_s: float
-    max_rows: int
-    memory_mb: int
-    log: Callable[[dict], None] | None = None  # for events: a worker killed at the time limit, died, failed
-    stats: PoolStats = field(default_factory=PoolStats)
-
-    def __post_init__(self) -> None:
-        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
-        self._spare: Worker | None = None
-        self._spawning: asyncio.Task | None = None
-        self._reaping: set[asyncio.Task] = set()
-        self._all: set[Worker] = set()
-        self._missing = 0  # workers lost while no spare was ready; the next started ones go to work
-        self._closed = False
-
-    async def _spawn(self) -> Worker:
-        parent, child = socket.socketpair()
-        command = [
-            sys.executable,
-            "-m",
-            "ryoiki_ld.workers",
-            str(self.store_dir),
-            str(self.max_rows),
-            str(self.memory_mb),
-        ]
+    def run(self, announce: Callable[[str], None]) -> None:
+        """Start the workers, call `announce(network)`, supervise until SIGINT or SIGTERM, stop them all."""
+        for fd in (self.wake_r, self.wake_w):
+            os.set_blocking(fd, False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ)
+        signal.set_wakeup_fd(self.wake_w)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._stop)
         try:
-            process = subprocess.Popen(command, stdin=child.fileno(), stdout=subprocess.DEVNULL, close_fds=True)
+            self._start()
+            if self.stopping:
+                return
+            announce(self.network)
+            while not self.stopping:
+                self._wait(max(0.0, self.respawn_at - time.monotonic()) if self.respawn_at else None)
+                self._balance()
         finally:
-            child.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent)
-        worker = Worker(process, reader, writer)
-        self._all.add(worker)
-        try:
-            header, _ = await asyncio.wait_for(worker.read_answer(), READY_TIMEOUT_S)
-        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError) as e:
-            self._retire(worker)
-            raise WorkerFailed(f"a query worker did not start (exit code {process.poll()}): {e!r}") from None
-        worker.network = header.get("network", "")
-        self.stats.started += 1
-        return worker
+            self._stop_all()
+            signal.set_wakeup_fd(-1)
+            self.selector.close()
+            os.close(self.wake_r)
+            os.close(self.wake_w)
 
-    async def start(self) -> None:
-        try:
-            workers = await asyncio.gather(*(self._spawn() for _ in range(self.size + 1)))
-        except WorkerFailed:
-            await self.close()
-            raise
-        self._spare = workers.pop()
-        for worker in workers:
-            self._idle.put_nowait(worker)
+    def _stop(self, *_: object) -> None:
+        self.stopping = True
 
     @property
     def network(self) -> str:
         """'isolated' when every worker runs without network; otherwise why not."""
-        states = {w.network for w in self._all if w.network}
+        states = {c.network for c in self.children.values() if c.network}
         return states.pop() if len(states) == 1 else ", ".join(sorted(states))
 
-    def counts(self) -> dict[str, int]:
-        return {
-            "evaluating": self.size,
-            "idle": self._idle.qsize(),
-            "busy": self.stats.busy,
-            "spare": int(self._spare is not None),
-            "started": self.stats.started,
-            "killed_at_time_limit": self.stats.killed_for_time,
-            "died": self.stats.died,
-        }
-
-    def _retire(self, worker: Worker) -> None:
-        """Kill and reap a worker that may be in any state; never give it another query."""
-        self._all.discard(worker)
-        worker.kill()
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(worker.process.wait))
-        self._reaping.add(task)
-        task.add_done_callback(self._reaping.discard)
-
-    def _replace(self) -> None:
-        """Put the spare to work at once and start a new spare in the background."""
-        if self._closed:
-            return
-        spare, self._spare = self._spare, None
-        if spare is not None and spare.process.poll() is None:
-            self._idle.put_nowait(spare)
-        else:
-            if spare is not None:
-                self._retire(spare)
-            self._missing += 1
-        if self._spawning is None or self._spawning.done():
-            self._spawning = asyncio.get_running_loop().create_task(self._refill())
-
-    async def _refill(self) -> None:
-        while not self._closed and (self._spare is None or self._missing):
+    def _spawn(self, spare: bool) -> None:
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the worker: never returns into the supervisor's code
+            code = 0
             try:
-                worker = await self._spawn()
-            except WorkerFailed as e:
-                self._event({"event": "worker_failed", "error": str(e)})
-                await asyncio.sleep(1.0)
-                continue
-            if self._closed:
-                self._retire(worker)
-            elif self._missing:
-                self._missing -= 1
-                self._idle.put_nowait(worker)
+                ours.close()
+                self._in_worker(theirs, spare)
+            except RyoikiError as e:
+                print(f"error: {e}", file=sys.stderr)
+                code = 1
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        theirs.close()
+        self.children[ours] = Child(pid, ours, spare)
+        self.selector.register(ours, selectors.EVENT_READ)
+        self.counts["started"] += 1
+
+    def _in_worker(self, control: socket.socket, spare: bool) -> None:
+        """In the forked worker: drop what belongs to the supervisor, then become a worker."""
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        self.selector.close()
+        for child in self.children.values():
+            child.control.close()
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        network = enter_worker(self.limits.memory_mb)
+        self.worker_main(Link(control, self.status_block, spare), network)
+
+    def _start(self) -> None:
+        for i in range(self.size + 1):
+            self._spawn(spare=i == self.size)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self.stopping and any(c.state == "starting" for c in self.children.values()):
+            if len(self.children) < self.size + 1:
+                raise WorkerFailed("a worker did not start (see the messages above)")
+            if time.monotonic() > deadline:
+                raise WorkerFailed(f"the workers did not start within {READY_TIMEOUT_S:g} s")
+            self._wait(1.0)
+
+    def _wait(self, timeout: float | None) -> None:
+        """Wait for a signal or for what workers say, and take it in."""
+        for key, _ in self.selector.select(timeout):
+            if key.fileobj == self.wake_r:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.wake_r, 512)
             else:
-                self._spare = worker
+                self._receive(self.children[key.fileobj])  # type: ignore[index]
+        self._publish()
 
-    def _event(self, record: dict) -> None:
-        if self.log is not None:
-            self.log(record)
-
-    async def _idle_worker(self) -> Worker:
-        """The next idle worker that is still alive (one may have been killed from outside)."""
-        while True:
-            worker = await self._idle.get()
-            if worker.process.poll() is None:
-                return worker
-            self.stats.died += 1
-            self._event({"event": "worker_died", "exit": worker.process.returncode, "pid": worker.process.pid})
-            self._retire(worker)
-            self._replace()
-
-    async def run(self, request: dict) -> Answer:
-        """Evaluate one query within the time limit; the answer is complete, or an error that says why."""
+    def _receive(self, child: Child) -> None:
+        """Read what a worker said; when it has exited, reap it."""
         try:
-            worker = await asyncio.wait_for(self._idle_worker(), max(self.time_limit_s, QUEUE_WAIT_S))
-        except TimeoutError:
-            return text_answer(503, "every query worker is busy; try again shortly", limit="busy")
-        self.stats.busy += 1
-        started = time.monotonic()
-        healthy = False
-        try:
-            answer = await asyncio.wait_for(worker.ask(request), self.time_limit_s)
-            healthy = True
-            return answer
-        except TimeoutError:
-            self.stats.killed_for_time += 1
-            self._event({"event": "worker_killed", "reason": "time limit", "pid": worker.process.pid})
-            return text_answer(
-                503,
-                f"the query ran for {self.time_limit_s:g} s, this endpoint's time limit, and was stopped; "
-                "nothing was sent. Make it more selective, or add LIMIT.",
-                limit="time",
-            )
-        except (asyncio.IncompleteReadError, ConnectionError, OSError):
-            self.stats.died += 1
-            code = await _exit_status(worker.process)
-            self._event({"event": "worker_died", "exit": code, "pid": worker.process.pid})
-            why = {
-                -signal.SIGABRT: f"it needed more than the {self.memory_mb} MiB of memory a query may use",
-                -signal.SIGSEGV: "it nested deeper than the engine's stack allows",
-            }.get(code, f"exit status {code}")
-            return text_answer(
-                422,
-                f"the query engine stopped while evaluating this query after {time.monotonic() - started:.1f} s: "
-                f"{why}. Nothing was sent; the query is too costly for this endpoint.",
-            )
-        finally:
-            self.stats.busy -= 1
-            if healthy:
-                self._idle.put_nowait(worker)
-            else:  # timed out, died, or the request was cancelled mid-answer
-                self._retire(worker)
-                self._replace()
+            data = child.control.recv(4096)
+        except ConnectionError:
+            data = b""
+        if not data:
+            self._reap(child)
+            return
+        child.buffer += data
+        while b"\n" in child.buffer:
+            line, child.buffer = child.buffer.split(b"\n", 1)
+            message = json.loads(line)
+            if "ready" in message:
+                child.network = message["ready"]
+                child.state = "spare" if child.spare else "serving"
+            elif "retiring" in message:
+                child.state = "retiring"
+                reason = message["retiring"]
+                self.counts["retired_at_time_limit" if reason == "time" else "retired_at_memory_limit"] += 1
+                self.log({"event": "worker_retired", "reason": reason, "pid": child.pid})
 
-    async def close(self) -> None:
-        """Kill every worker and wait until each is reaped."""
-        self._closed = True
-        if self._spawning is not None:
-            self._spawning.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._spawning
-        for worker in list(self._all):
-            self._retire(worker)
-        if self._reaping:
-            await asyncio.gather(*self._reaping, return_exceptions=True)
+    def _reap(self, child: Child) -> None:
+        self.selector.unregister(child.control)
+        child.control.close()
+        del self.children[child.control]
+        _, status = os.waitpid(child.pid, 0)
+        code = os.waitstatus_to_exitcode(status)
+        if self.stopping or child.state == "retiring":
+            return
+        if child.state == "starting":
+            self.log({"event": "worker_failed", "pid": child.pid, "exit": code})
+            self.respawn_at = time.monotonic() + RESPAWN_DELAY_S
+        else:
+            self.counts["died"] += 1
+            why = {-signal.SIGABRT: "aborted: out of memory", -signal.SIGSEGV: "stack overflow"}.get(code, "")
+            self.log({"event": "worker_died", "pid": child.pid, "exit": code, "why": why})
 
+    def _balance(self) -> None:
+        """Put ready spares to work until `size` serve; start workers until one more is ready or starting."""
+        if self.stopping:
+            return
+        children = list(self.children.values())
+        serving = sum(c.state == "serving" for c in children)
+        for child in children:
+            if serving < self.size and child.state == "spare":
+                try:
+                    child.control.sendall(b'{"serve": true}\n')
+                except OSError:  # it has just exited: its end of file comes next
+                    continue
+                child.state = "serving"
+                serving += 1
+        if time.monotonic() < self.respawn_at:
+            return
+        self.respawn_at = 0.0
+        waiting = sum(c.state in ("spare", "starting") for c in children)
+        for _ in range(self.size - serving + 1 - waiting):
+            self._spawn(spare=True)
+        self._publish()
 
-async def _exit_status(process: subprocess.Popen, timeout_s: float = 1.0) -> int | None:
-    """The exit status of a worker whose socket closed (it is exiting), without blocking the event loop."""
-    try:
-        return await asyncio.wait_for(asyncio.to_thread(process.wait), timeout_s)
-    except TimeoutError:
-        return None
+    def _publish(self) -> None:
+        states = [c.state for c in self.children.values()]
+        self.counts["serving"] = states.count("serving")
+        self.counts["spare"] = states.count("spare")
+        _STATUS.pack_into(self.status_block, 0, *(self.counts[f] for f in STATUS_FIELDS))
 
-
-if __name__ == "__main__":
-    worker_main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+    def _stop_all(self) -> None:
+        """SIGTERM every worker (each finishes its requests in flight), wait, then SIGKILL what is left."""
+        self.stopping = True
+        for child in self.children.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.limits.time_limit_s + 10
+        while self.children and time.monotonic() < deadline:
+            self._wait(0.1)
+        for child in list(self.children.values()):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child.pid, signal.SIGKILL)
+            self._reap(child)

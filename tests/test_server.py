@@ -1,13 +1,13 @@
 """serve, end to end: the real `ryoiki-ld serve` on a free loopback port, queried over HTTP.
 
 One server per module (time limit 1 s, row limit 2,000, so the limits are quick to reach), stopped with
-SIGTERM at the end whatever happens. Where the site stage has not written DIR/site, the fixture writes
+SIGTERM at the end whatever happens; tests that stop or starve workers on purpose start their own. Where the site stage has not written DIR/site, the fixture writes
 a minimal one (a landing page and the documents of network 001 and of the vocabulary).
 """
 
 from __future__ import annotations
 
-import asyncio
+import gc
 import http.client
 import json
 import os
@@ -15,6 +15,8 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import textwrap
 import threading
 import time
 import urllib.error
@@ -29,8 +31,9 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from ryoiki_ld.config import Output
+from ryoiki_ld.server import ResponseCache
+from ryoiki_ld.static import Response
 from ryoiki_ld.store import read_manifest
-from ryoiki_ld.workers import WorkerPool
 
 from .conftest import CLI
 
@@ -417,34 +420,64 @@ def test_service_is_refused_and_nothing_reaches_the_named_host(server):
         assert listener.close() == 0
 
 
-def test_workers_have_no_network_even_if_the_check_were_bypassed(server):
-    """The second wall: a worker evaluating SERVICE itself cannot reach the host it names."""
+def test_workers_have_no_network_of_their_own(server):
+    """The second wall, on the running server: every worker is in another network namespace than the server."""
     health = json.loads(fetch(server, "GET", "/health").body)
     if health["worker_network"] != "isolated":
         pytest.skip(f"network namespaces are not available here: {health['worker_network']}")
-    listener = Listener()
-    pool = WorkerPool(server.out / "store", 1, 10.0, MAX_ROWS, 4096)
+    own = os.readlink(f"/proc/{server.process.pid}/ns/net")
+    workers = worker_pids(server.process.pid)
+    assert workers and all(os.readlink(f"/proc/{pid}/ns/net") != own for pid in workers)
 
-    async def run() -> object:
-        await pool.start()
-        try:
-            query = f"SELECT * WHERE {{ SERVICE <{listener.url}> {{ ?s ?p ?o }} }}"
-            return await pool.run({"query": query, "solutions": "srj", "graph": "ttl"})
-        finally:
-            await pool.close()
 
+WALLED = textwrap.dedent(
+    """
+    import socket, sys
+    import pyoxigraph as ox
+    from ryoiki_ld.workers import enter_worker
+    listening = socket.create_server(("127.0.0.1", 0))
+    print(listening.getsockname()[1], flush=True)
+    print(enter_worker(0), flush=True)
+    conn, _ = listening.accept()
+    conn.sendall(b"accepted after the wall")
+    conn.close()
     try:
-        answer = asyncio.run(run())
+        list(ox.Store().query("SELECT * WHERE { SERVICE <" + sys.argv[1] + "> { ?s ?p ?o } }"))
+        print("evaluated")
+    except Exception as e:
+        print("failed:", e)
+    """
+)
+
+
+def test_a_worker_accepts_on_its_socket_but_cannot_connect_anywhere():
+    """What a worker does first (`enter_worker`), in a process of its own: the socket it listened on before
+    keeps accepting; a SERVICE call that got past the check could reach nothing."""
+    listener = Listener()
+    process = subprocess.Popen(
+        [sys.executable, "-c", WALLED, listener.url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(process.stdout.readline())
+        network = process.stdout.readline().strip()
+        if network != "isolated":
+            pytest.skip(f"network namespaces are not available here: {network}")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            assert conn.recv(100) == b"accepted after the wall"
+        outcome = process.stdout.readline()
     finally:
+        process.kill()
+        process.wait()
         connections = listener.close()
     assert connections == 0
-    assert answer.status == 400 and b"unreachable" in answer.body.lower(), answer.body
+    assert outcome.startswith("failed:") and "unreachable" in outcome.lower(), outcome
 
 
 # --- limits ---------------------------------------------------------------------------------------
 
 
 def test_a_runaway_query_is_stopped_at_the_time_limit_and_the_next_is_answered_at_once(server):
+    before = wait_for_full_pool(server)["workers"]["retired_at_time_limit"]
     started = time.monotonic()
     reply = get_query(server, RUNAWAY)
     elapsed = time.monotonic() - started
@@ -455,15 +488,17 @@ def test_a_runaway_query_is_stopped_at_the_time_limit_and_the_next_is_answered_a
     started = time.monotonic()
     reply = get_query(server, COUNT_NETWORKS + "\n# not in the cache", "text/csv")
     assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]
-    assert time.monotonic() - started < 0.5  # the spare took over: no wait for a new worker
-    # two runaways at once occupy both workers; both are stopped, and the server goes on answering
+    assert time.monotonic() - started < 0.5  # the other worker and the spare answer: no wait for a new one
+    # two runaways at once, in one worker or in both; each is stopped, and the server goes on answering
     with ThreadPoolExecutor(2) as pool:
         replies = list(pool.map(lambda i: get_query(server, RUNAWAY + f" # {i}"), range(2)))
     assert [r.status for r in replies] == [503, 503]
     reply = get_query(server, COUNT_NETWORKS + "\n# after two runaways", "text/csv")
     assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]
     health = wait_for_full_pool(server)
-    assert health["workers"]["killed_at_time_limit"] >= 3
+    assert health["workers"]["retired_at_time_limit"] >= before + 2
+    # the retired workers are gone: their runaway threads stopped with them
+    assert len(worker_pids(server.process.pid)) == 3
 
 
 def test_a_result_over_the_row_limit_is_refused_not_cut(server):
@@ -477,49 +512,105 @@ def test_a_result_over_the_row_limit_is_refused_not_cut(server):
     assert exactly.status == 200 and len(exactly.text.splitlines()) == MAX_ROWS + 1
 
 
-def wait_for_full_pool(server: Server) -> dict:
-    """Health once both evaluating workers are idle and the spare is back (new workers take a moment)."""
+def wait_for_full_pool(server: Server, serving: int = 2) -> dict:
+    """Health once every worker serves and a spare is ready, and no other process is left (retired workers
+    take up to the time limit to finish, new ones a moment to start)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         health = json.loads(fetch(server, "GET", "/health").body)
-        if health["workers"]["spare"] and health["workers"]["idle"] == 2:
+        workers = health["workers"]
+        if (workers["serving"], workers["spare"], len(worker_pids(server.process.pid))) == (serving, 1, serving + 1):
             return health
         time.sleep(0.1)
-    raise AssertionError(f"the pool did not recover: {health}")
+    raise AssertionError(f"the workers did not recover: {health}")
 
 
-def test_a_worker_killed_from_outside_is_replaced(server):
-    wait_for_full_pool(server)
-    before = worker_pids(server.process.pid)
-    for pid in before:
-        os.kill(pid, signal.SIGKILL)
-    time.sleep(0.2)
-    reply = get_query(server, COUNT_NETWORKS + "\n# after the kill", "text/csv")
-    assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]  # the dead are skipped
-    assert wait_for_full_pool(server)["status"] == "ok"
-    assert not before & worker_pids(server.process.pid)
+def test_a_retiring_worker_finishes_the_requests_it_has(built, tmp_path):
+    """One worker serves (the spare waits), so both requests go to it: a POST whose body is still coming
+    when a runaway query retires the worker is answered in full, then the spare answers the next query."""
+    out = tmp_path / "build"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("site"))
+    running = start_server(out, "--workers", "1", "--time-limit", "1")
+    try:
+        body = COUNT_NETWORKS.encode()
+        slow = socket.create_connection((running.host, running.port), timeout=30)
+        slow.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nAccept: text/csv\r\n"
+            b"Content-Type: application/sparql-query\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        slow.sendall(body[:10])
+        time.sleep(0.2)
+        assert get_query(running, RUNAWAY).status == 503  # the worker retires
+        time.sleep(0.5)
+        slow.sendall(body[10:])
+        answer = b""
+        while not answer.endswith(b"218\r\n"):
+            chunk = slow.recv(4096)
+            assert chunk, answer
+            answer += chunk
+        slow.close()
+        assert answer.startswith(b"HTTP/1.1 200 ") and b"connection: close" in answer.lower()
+        reply = get_query(running, COUNT_NETWORKS + " # the spare took over", "text/csv")
+        assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]
+        health = wait_for_full_pool(running, serving=1)
+        assert health["workers"]["retired_at_time_limit"] == 1 and health["workers"]["died"] == 0
+    finally:
+        assert stop(running) == 0
 
 
-def test_a_worker_that_dies_mid_query_gives_422_and_the_pool_recovers(server):
-    pool = WorkerPool(server.out / "store", 1, 10.0, MAX_ROWS, 4096)
+def test_queries_that_take_too_much_memory_are_stopped_and_the_worker_replaced(built, tmp_path):
+    out = tmp_path / "build"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("site"))
+    running = start_server(out, "--memory-mb", "3072")
+    try:
+        started = time.monotonic()
+        reply = get_query(running, "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?f LIMIT 1")
+        assert reply.status == 503, reply.text
+        assert reply.header("Query-Limit-Exceeded") == "memory; limit=3072MiB"
+        assert reply.header("Retry-After") == "1" and "MiB limit" in reply.text
+        assert time.monotonic() - started < 10  # long before the time limit
+        reply = get_query(running, COUNT_NETWORKS + " # after the memory", "text/csv")
+        assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]
+        health = wait_for_full_pool(running)
+        assert health["workers"]["retired_at_memory_limit"] == 1 and health["workers"]["died"] == 0
+    finally:
+        assert stop(running) == 0
 
-    async def run() -> tuple:
-        await pool.start()
-        try:
-            task = asyncio.create_task(pool.run({"query": RUNAWAY, "solutions": "srj"}))
-            await asyncio.sleep(0.5)
-            for worker in list(pool._all):
-                if worker is not pool._spare:
-                    worker.process.kill()
-            died = await task
-            after = await pool.run({"query": COUNT_NETWORKS, "solutions": "csv"})
-            return died, after
-        finally:
-            await pool.close()
 
-    died, after = asyncio.run(run())
-    assert died.status == 422 and b"stopped" in died.body
-    assert after.status == 200 and after.body.decode().splitlines() == ["networks", "218"]
+def test_too_little_memory_for_a_worker_is_an_error(built):
+    result = subprocess.run(
+        [*CLI, "serve", "--out", str(built), "--port", "0", "--memory-mb", "1024"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "raise --memory-mb" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_workers_killed_from_outside_are_replaced(built, tmp_path):
+    """A worker killed mid-query (here all of them) takes its connections with it: the client sees the
+    connection close with no answer, never a 200 with a cut body; new workers take over."""
+    out = tmp_path / "build"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("site"))
+    running = start_server(out, "--time-limit", "5")
+    try:
+        before = worker_pids(running.process.pid)
+        with ThreadPoolExecutor(1) as pool:
+            in_flight = pool.submit(get_query, running, RUNAWAY)
+            time.sleep(0.5)
+            for pid in before:
+                os.kill(pid, signal.SIGKILL)
+            with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+                in_flight.result()
+        reply = get_query(running, COUNT_NETWORKS + "\n# after the kill", "text/csv")
+        assert reply.status == 200 and reply.text.splitlines() == ["networks", "218"]
+        health = wait_for_full_pool(running)
+        assert health["workers"]["died"] == 3
+        assert not before & worker_pids(running.process.pid)
+        died = [json.loads(line) for line in running.log.read_text().splitlines() if "worker_died" in line]
+        assert sorted(r["pid"] for r in died) == sorted(before)
+    finally:
+        assert stop(running) == 0
 
 
 # --- client errors are 4xx, never 500 --------------------------------------------------------------
@@ -626,6 +717,18 @@ def test_repeated_queries_are_answered_from_the_cache(server):
     assert {"hit", "miss"} <= {r["cache"] for r in mine}
 
 
+def test_cached_answers_are_not_tracked_by_the_garbage_collector():
+    cache = ResponseCache(1024 * 1024)
+    key = ("GET", b"query=ASK%7B%7D", "text/csv", None, b"")
+    cache.put(key, Response(200, [("Content-Type", "text/csv")], b"true\n"))
+    for _ in range(3):  # a tuple is let go once all it holds is: one level a pass (pairs, headers, entry)
+        gc.collect()
+    assert not gc.is_tracked(key) and not gc.is_tracked(cache.entries[key])
+    hit = cache.get(key)
+    assert hit is not None and hit.status == 200 and hit.body == b"true\n"
+    assert (b"Content-Length", b"5") in hit.encoded
+
+
 def test_health(server):
     reply = fetch(server, "GET", "/health")
     health = json.loads(reply.body)
@@ -633,7 +736,8 @@ def test_health(server):
     assert health["triples"] == read_manifest(Output(server.out)).triples
     assert health["base_iri"] == BASE
     assert health["limits"]["time_limit_s"] == TIME_LIMIT_S and health["limits"]["max_rows"] == MAX_ROWS
-    assert health["workers"]["evaluating"] == 2
+    assert health["workers"]["serving"] == 2 and health["workers"]["spare"] == 1
+    assert health["this_worker"]["pid"] in worker_pids(server.process.pid)
 
 
 def test_access_log_is_json_lines(server):

@@ -286,6 +286,53 @@ def test_inspection_reads_the_form_and_volatile_functions():
     assert not sparql.inspect("SELECT ?rand { ?rand ?p 'NOW()' }").volatile
 
 
+PROLOGUES = [
+    "",
+    "PREFIX a: <http://x/> ",
+    "prefix : <http://x/>\n",
+    "BASE <http://x/> PREFIX rdfs:<http://www.w3.org/2000/01/rdf-schema#>",
+    "# a comment\r\n",
+    "PREFIXES: <http://x/> ",
+    "PREFIX a{b: <x> ",
+    "PREFIX a: SELECT ",
+    "BASE<x>",
+    "_:b ",
+    "(",
+]
+FORMS = ["SELECT *", "select ?rand", "ASK", "CONSTRUCT", "describe <x>", "INSERT DATA", "DELETE", "PREFIX", "SELECT-x:"]
+BODIES = [
+    "{ ?s ?p ?o }",
+    "{ BIND(RAND() AS ?r) }",
+    "{ BIND(now () AS ?r) }",
+    "{ ?s <http://xmlns.com/foaf/0.1/knows> ?o }",
+    "{ ?s ?p 'UUID()' }",
+    "{ FILTER(((((1)))) }",
+    "{ ?s ex:bnode ?o }",
+    "{ ?s ?p ?o } # STRUUID()",
+]
+
+
+def test_the_quick_inspection_agrees_with_the_tokenizer():
+    """`check` reads only the prologue of a query that cannot name SERVICE (`_inspect_plain`); wherever it
+    answers, it agrees with the tokenizer: the same form, update and SERVICE, volatile whenever the
+    tokenizer finds a volatile function, and at least as deep."""
+    queries = [p + f + b for p in PROLOGUES for f in FORMS for b in BODIES]
+    queries += [*ALLOWED, *REFUSED_SERVICE, *(path.read_text(encoding="utf-8") for path in QUERIES.glob("*.rq"))]
+    answered = 0
+    for query in queries:
+        quick = sparql._inspect_plain(query, 100)
+        if quick is None:
+            continue
+        answered += 1
+        full = sparql.inspect(query)
+        assert (quick.form, quick.update, quick.service) == (full.form, full.update, full.service), query
+        assert quick.volatile or not full.volatile, query
+        assert quick.depth >= full.depth, query
+    assert answered > len(queries) // 3  # most: the odd prologues above are there to be left to the tokenizer
+    assert sparql._inspect_plain(REFUSED_SERVICE[0], 100) is None
+    assert sparql._inspect_plain("SELECT * { FILTER(" + "(" * 101 + "1" + ")" * 101 + ") }", 100) is None
+
+
 KEYWORDS = ["SERVICE", "service", "Service", "SERVIC\\u0045", "SERV ICE"]
 GAPS = ["", " ", "\n", "\t", "#c\n", " #c\n", "\\"]
 TARGETS = ["<{u}>", "ex:a", ":b", "?v", "<{u}x#y>", "ex:SERVICE"]
