@@ -24,7 +24,7 @@ import shutil
 import statistics
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -149,6 +149,8 @@ class SiteData:
                 self.peers[n.prefecture].append(n)
                 self.peers[n.coverage_type].append(n)
         self._sorted: dict[tuple[str | None, str], list] = {}
+        self._predicate_order: dict[str, tuple[int, int, str]] = {}
+        self._kind: dict[str, str] = {}
 
     def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, str | None]:
         """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
@@ -163,6 +165,28 @@ class SiteData:
         if value is None:
             return None, len(values), median
         return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values), median
+
+    def predicate_order(self, p: str) -> tuple[int, int, str]:
+        """Where property `p` goes in a property table: rdf:type, rdfs:label, our terms in the ontology's order,
+        then the others by name."""
+        found = self._predicate_order.get(p)
+        if found is None:
+            if p in (RDF_TYPE, RDFS_LABEL):
+                found = (0 if p == RDF_TYPE else 1, 0, p)
+            elif p in self.rank:
+                found = (2, self.rank[p], p)
+            else:
+                found = (3, 0, compact(iri(p)) or p)
+            self._predicate_order[p] = found
+        return found
+
+    def kind_of(self, s: str) -> str:
+        """The class a resource is grouped by where others link to it: its last rdf:type ("" if none)."""
+        found = self._kind.get(s)
+        if found is None:
+            types = self.idx.types(s)
+            found = self._kind[s] = types[-1] if types else ""
+        return found
 
     @property
     def base(self) -> str:
@@ -288,6 +312,29 @@ def documents(idx: Index, base: str) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------------------------------
 
 
+class Skeleton:
+    """A template rendered once with a placeholder for each value that changes from page to page, and cut at
+    the placeholders: a page is then its fixed pieces joined with its values, each escaped as the template
+    would have escaped it. Values are filled in one pass, so a value never fills another's placeholder."""
+
+    SLOT = "\x00"  # marks a placeholder's name in the rendered text (no template or message holds it)
+
+    def __init__(self, template: jinja2.Template, context: dict, names: Iterable[str]) -> None:
+        placeholders = {name: f"{self.SLOT}{name}{self.SLOT}" for name in names}
+        pieces = template.render(context | placeholders).split(self.SLOT)
+        self.fixed, self.names = pieces[0::2], pieces[1::2]
+        if len(pieces) % 2 == 0 or not set(self.names) <= set(placeholders):
+            raise ValueError(f"{template.name}: a placeholder is cut or changed by the template")
+
+    def fill(self, values: dict[str, object]) -> Markup:
+        out = [self.fixed[0]]
+        for name, fixed in zip(self.names, self.fixed[1:], strict=True):
+            value = values[name]
+            out.append(value if type(value) is Markup else escape(value))
+            out.append(fixed)
+        return Markup("".join(out))
+
+
 class Html:
     """How terms print on the pages of one language whose path is `root` away from the site root.
 
@@ -298,24 +345,41 @@ class Html:
         self.data, self.lang, self.root, self.env = data, lang, root, env
         self.row_template = env.get_template("_network_row.html")
         self.home = root + ("" if lang == "ja" else "en/")
+        self.switch_root = root + ("en/" if lang == "ja" else "")  # the other language's pages
+        endpoint = data.settings.sparql_endpoint
+        self.endpoint = endpoint if "://" in endpoint else root + endpoint  # may be relative to the site root
         self.t = data.text[lang]
         self._links: dict[str, Markup] = {}
         self._values: dict[str, Markup] = {}
         self._predicates: dict[str, Markup] = {}
+        self._kinds: dict[tuple[str, ...], Markup] = {}
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
-        self._fragments: dict[str, str] = {}
+        self._skeletons: dict[str, Skeleton] = {}
+
+    def skeleton(self, template: str, names: Iterable[str]) -> Skeleton:
+        """`template` as rendered on every page of this language and depth, with `names` left to fill in."""
+        found = self._skeletons.get(template)
+        if found is None:
+            context = page_context(self.data, self, "")
+            found = self._skeletons[template] = Skeleton(self.env.get_template(template), context, names)
+        return found
 
     def fragment(self, template: str, **values: str) -> Markup:
         """A template that is the same on every page of this language and depth but for a few `values`:
         rendered once with placeholders, then filled in (escaped) for each page."""
-        text = self._fragments.get(template)
-        if text is None:
-            placeholders = {name: f"@@{name}@@" for name in values}
-            context = page_context(self.data, self, "") | placeholders
-            text = self._fragments[template] = self.env.get_template(template).render(context)
-        for name, value in values.items():
-            text = text.replace(f"@@{name}@@", escape(value))
-        return Markup(text)
+        return self.skeleton(template, values).fill(values)
+
+    def section(self, template: str, **values: object) -> Markup:
+        """A template rendered for one page (a part whose shape differs from page to page)."""
+        return Markup(self.env.get_template(template).render(page_context(self.data, self, "") | values))
+
+    def kinds(self, types: list[str]) -> Markup:
+        """The classes of a resource, linked (the same few combinations on thousands of pages)."""
+        key = tuple(types)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = self.section("_kinds.html", kinds=[self.link(t) for t in types])
+        return found
 
     def href(self, term: str) -> str | None:
         """A relative link to what the site has for an IRI term: its page, or a file such as the source text."""
@@ -414,11 +478,12 @@ class Html:
         return self.value(by_lang.get(self.lang) or by_lang.get("ja") or terms[0])
 
     def query(self, sparql: str) -> str:
-        """A link to the query page running `sparql` (the endpoint setting may be relative to the site root)."""
-        endpoint = self.data.settings.sparql_endpoint
-        if "://" not in endpoint:
-            endpoint = self.root + endpoint
-        return f"{endpoint}?query={quote(sparql, safe='')}"
+        """A link to the query page running `sparql`."""
+        return self.query_quoted(quote(sparql, safe=""))
+
+    def query_quoted(self, quoted: str) -> str:
+        """A link to the query page running a query already quoted for a URL (by `quote(…, safe="")`)."""
+        return f"{self.endpoint}?query={quoted}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -438,7 +503,7 @@ def page_context(data: SiteData, h: Html, path: str) -> dict:
         "h": h,
         "path": path,
         "switch_href": h.root + ("en/" if other == "en" else "") + path,
-        "query_page": h.query("").split("?", 1)[0],
+        "query_page": h.endpoint,
         "source_href": h.root + "source/" + data.settings.source.name,
         "corrections_href": h.root + "data/corrections.csv",
         "data_credit_ja": data.text["ja"]["credit"],
@@ -646,7 +711,7 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
     }
 
 
-def html_list(items: list[Markup]) -> Markup:
+def html_list(items: Iterable[Markup]) -> Markup:
     """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
     return Markup("".join(f"<li>{escape(item)}</li>" for item in items))
 
@@ -659,43 +724,33 @@ def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
     for p, o in data.idx.out.get(subject, ()):
         grouped[p].append((not o.endswith(own_language), h.value(o)))
     rows = []
-    for p in sorted(grouped, key=lambda p: _predicate_order(data, p)):
+    for p in sorted(grouped, key=data.predicate_order):
         values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
         joined = values[0] if len(values) == 1 else f'<ul class="values">{html_list(values)}</ul>'
         rows.append(f'<tr><th scope="row">{h.predicate(p)}</th><td>{joined}</td></tr>\n')
     return Markup("".join(rows))
 
 
-def _predicate_order(data: SiteData, p: str) -> tuple[int, int, str]:
-    first = {RDF_TYPE: 0, RDFS_LABEL: 1}
-    if p in first:
-        return (first[p], 0, p)
-    if p in data.rank:
-        return (2, data.rank[p], p)
-    return (3, 0, compact(iri(p)) or p)
-
-
-def inverse_groups(data: SiteData, h: Html, subject: str, skip_types: set[str]) -> list[dict]:
-    """Resources that link to `subject`, grouped by the linking property and the class of the linking resource."""
+def inverse_section(data: SiteData, h: Html, subject: str, skip_types: set[str]) -> Markup:
+    """The resources that link to `subject`, grouped by the linking property and the class of the linking
+    resource (none: no section)."""
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for s, p in data.idx.inverse.get(subject, ()):
-        types = data.idx.types(s)
-        kind = types[-1] if types else ""
-        if kind in skip_types or p == RDF_TYPE:
+        if p == RDF_TYPE:
             continue
-        groups[(p, kind)].append(s)
-    ordered = sorted(groups, key=lambda g: (_predicate_order(data, g[0]), g[1]))
-    return [
-        {
-            "kind": h.label(kind) if kind else "",
-            "predicate": h.predicate(p),
-            "count": len(groups[(p, kind)]),
-            "links": html_list(
-                [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]]
-            ),
-        }
-        for p, kind in ordered
-    ]
+        kind = data.kind_of(s)
+        if kind not in skip_types:
+            groups[(p, kind)].append(s)
+    if not groups:
+        return Markup()
+    ordered = sorted(groups, key=lambda g: (data.predicate_order(g[0]), g[1]))
+    found = []
+    for p, kind in ordered:
+        linking = groups[(p, kind)]
+        links = [_with_network(data, h, s) for s in linking] if kind == COVERAGE_AREA else map(h.link, linking)
+        group = {"kind": h.label(kind) if kind else "", "count": len(linking), "predicate": h.predicate(p)}
+        found.append(h.fragment("_inverse_group.html", **group, links=html_list(links)))
+    return h.fragment("_inverse_section.html", groups=Markup("".join(found)))
 
 
 def _with_network(data: SiteData, h: Html, area: str) -> Markup:
@@ -707,43 +762,54 @@ def _with_network(data: SiteData, h: Html, area: str) -> Markup:
     return Markup(f"{h.link(area)}{opening}{comma.join(h.link(n) for n in networks)}{closing}")
 
 
-def resource_context(
-    data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str] = ()
-) -> dict:
+RESOURCE_SLOTS = (
+    *("title", "switch_href", "doc", "kinds", "heading", "iri", "formats"),
+    *("network", "prefecture", "criterion", "rows", "parts", "inverse"),
+)
+
+
+def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str]) -> str:
+    """The page of the resource whose documents are at `path`: resource.html, rendered once per language and
+    depth, filled in with this resource's values."""
     idx = data.idx
     types = idx.types(subject)
-    kind = path.split("/")[1]
-    name = path.rsplit("/", 1)[1]
-    doc_root = h.root + path.rsplit("/", 1)[0] + "/"
-    context = {
+    doc = h.root + path
+    formats = {"doc": doc, "describe": h.query_quoted(queries["describe"])}
+    if "select" in queries:
+        formats["select"] = h.query_quoted(queries["select"])
+    values = {
         "title": h.plain_label(subject),
+        "switch_href": h.switch_root + path + ".html",
+        "doc": doc,
+        "kinds": h.kinds(types),
         "heading": h.label(subject),
-        "kinds": [h.link(t) for t in types],
         "iri": iri(subject),
-        "doc": doc_root + name,
-        "describe": h.query(queries["describe"]),
-        "select": h.query(queries[kind]) if kind in queries else None,
+        "formats": h.fragment("_formats_select.html" if "select" in formats else "_formats.html", **formats),
+        "network": Markup(),
+        "prefecture": Markup(),
+        "criterion": Markup(),
         "rows": property_rows(data, h, subject),
         # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
-        "parts": [
-            {"id": iri(p).partition("#")[2], "heading": h.label(p), "rows": property_rows(data, h, p)} for p in parts
-        ],
-        "network": None,
-        "prefecture": None,
-        "criterion": None,
+        "parts": Markup("".join(_part_section(data, h, p) for p in parts)),
     }
     skip: set[str] = set()
     if NETWORK in types:
-        context["network"] = network_context(data, h, data.by_term[subject])
+        values["network"] = h.section("_network_section.html", n=network_context(data, h, data.by_term[subject]))
         skip = {ASSESSMENT}
     elif PREFECTURE in types:
-        context["prefecture"] = prefecture_context(data, h, subject)
+        values["prefecture"] = h.section("_prefecture_section.html", prefecture=prefecture_context(data, h, subject))
     elif CRITERION in types:
         criterion = next(c for c in data.criteria if c.term == subject)
-        context["criterion"] = criterion_summary(data, h, criterion)
+        values["criterion"] = h.section("_criterion_section.html", c=criterion_summary(data, h, criterion))
         skip = {ASSESSMENT}
-    context["inverse"] = inverse_groups(data, h, subject, skip)
-    return context
+    values["inverse"] = inverse_section(data, h, subject, skip)
+    return h.skeleton("resource.html", RESOURCE_SLOTS).fill(values)
+
+
+def _part_section(data: SiteData, h: Html, part: str) -> Markup:
+    return h.fragment(
+        "_part_section.html", id=iri(part).partition("#")[2], heading=h.label(part), rows=property_rows(data, h, part)
+    )
 
 
 def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
@@ -911,6 +977,7 @@ class Writer:
         _write(target.with_name(target.name + ".jsonld"), jsonld(triples, self.terms))
 
     def resource_page(self, path: str) -> None:
+        """doc/{kind}/{key}.html and en/doc/{kind}/{key}.html."""
         data = self.data
         subjects = data.documents[path]
         if path == "doc/def":
@@ -920,12 +987,14 @@ class Writer:
             return
         subject, parts = subjects[0], subjects[1:]
         kind = path.split("/")[1]
-        queries = {
-            name: self.queries[name].render(iri=iri(subject), vocabulary=RLD).strip()
-            for name in ("describe", kind)
-            if name in self.queries
-        }
-        self.render(f"{path}.html", self.resource, lambda h: resource_context(data, h, path, subject, queries, parts))
+        queries = {"describe": quote(self.queries["describe"].render(iri=iri(subject)).strip(), safe="")}
+        if kind in self.queries:
+            sparql = self.queries[kind].render(iri=iri(subject), vocabulary=RLD).strip()
+            queries["select"] = quote(sparql, safe="")
+        for lang in LANGS:
+            target = _lang_path(lang, f"{path}.html")
+            h = self.helper(lang, _root(target))
+            _write(self.site / target, resource_html(data, h, path, subject, queries, parts))
 
     def site_pages(self, positions: dict[str, tuple[int, int]]) -> None:
         """The landing, criteria and downloads pages, the sitemap and robots.txt."""
