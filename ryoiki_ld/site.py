@@ -335,6 +335,20 @@ class Skeleton:
         return Markup("".join(out))
 
 
+class QueryLink:
+    """A query of site/templates/queries/ about one resource, quoted for a link to the query page: rendered once
+    with a placeholder for the resource's IRI and quoted piece by piece (quoting works character by character,
+    so the pieces and the IRI quoted apart equal the whole query quoted)."""
+
+    def __init__(self, template: jinja2.Template) -> None:
+        slot = f"{Skeleton.SLOT}iri{Skeleton.SLOT}"
+        self.fixed = [quote(piece, safe="") for piece in template.render(iri=slot, vocabulary=RLD).strip().split(slot)]
+
+    def quoted(self, quoted_iri: str) -> str:
+        """The query about the resource whose IRI, quoted, is `quoted_iri`."""
+        return quoted_iri.join(self.fixed)
+
+
 class Html:
     """How terms print on the pages of one language whose path is `root` away from the site root.
 
@@ -353,6 +367,8 @@ class Html:
         self._values: dict[str, Markup] = {}
         self._predicates: dict[str, Markup] = {}
         self._kinds: dict[tuple[str, ...], Markup] = {}
+        self._labels: dict[str, Markup] = {}
+        self._row_heads: dict[str, str] = {}
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
         self._skeletons: dict[str, Skeleton] = {}
 
@@ -417,7 +433,10 @@ class Html:
         return Markup(f'<span lang="{escape(lang)}">{escape(text)}</span>')
 
     def label(self, term: str) -> Markup:
-        return self.text(*self.label_text(term))
+        found = self._labels.get(term)
+        if found is None:
+            found = self._labels[term] = self.text(*self.label_text(term))
+        return found
 
     def plain_label(self, term: str) -> str:
         return self.label_text(term)[0]
@@ -449,6 +468,13 @@ class Html:
                 else:
                     found = self.text(text, lang)
             self._values[term] = found
+        return found
+
+    def row_head(self, predicate: str) -> str:
+        """The start of a property table's row, up to its value."""
+        found = self._row_heads.get(predicate)
+        if found is None:
+            found = self._row_heads[predicate] = f'<tr><th scope="row">{self.predicate(predicate)}</th><td>'
         return found
 
     def predicate(self, term: str) -> Markup:
@@ -711,23 +737,31 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
     }
 
 
-def html_list(items: Iterable[Markup]) -> Markup:
+def html_list(items: Iterable[Markup | str]) -> Markup:
     """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
-    return Markup("".join(f"<li>{escape(item)}</li>" for item in items))
+    return Markup("".join(f"<li>{item if type(item) is Markup else escape(item)}</li>" for item in items))
 
 
 def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
     """The rows of the property table: every predicate of `subject` with its values (several become a list,
     the page's language first)."""
-    grouped: dict[str, list[tuple[bool, Markup]]] = defaultdict(list)
-    own_language = f'"@{h.lang}'
+    grouped: dict[str, list[str]] = {}
     for p, o in data.idx.out.get(subject, ()):
-        grouped[p].append((not o.endswith(own_language), h.value(o)))
+        found = grouped.get(p)
+        if found is None:
+            grouped[p] = [o]
+        else:
+            found.append(o)
+    own_language = f'"@{h.lang}'
     rows = []
     for p in sorted(grouped, key=data.predicate_order):
-        values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
-        joined = values[0] if len(values) == 1 else f'<ul class="values">{html_list(values)}</ul>'
-        rows.append(f'<tr><th scope="row">{h.predicate(p)}</th><td>{joined}</td></tr>\n')
+        objects = grouped[p]
+        if len(objects) == 1:
+            rows.append(f"{h.row_head(p)}{h.value(objects[0])}</td></tr>\n")
+            continue
+        first = [h.value(o) for o in objects if o.endswith(own_language)]
+        values = first + [h.value(o) for o in objects if not o.endswith(own_language)]
+        rows.append(f'{h.row_head(p)}<ul class="values">{html_list(values)}</ul></td></tr>\n')
     return Markup("".join(rows))
 
 
@@ -892,13 +926,14 @@ def environment(templates: Path) -> jinja2.Environment:
     return env
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: str, text: str) -> None:
     """Write a new file with plain system calls: ~22,000 files make Python's buffered file objects show."""
-    data = memoryview(text.encode("utf-8"))
+    data = text.encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        while data:
-            data = data[os.write(fd, data) :]
+        written = os.write(fd, data)
+        while written < len(data):
+            written += os.write(fd, memoryview(data)[written:])
     finally:
         os.close(fd)
 
@@ -935,9 +970,8 @@ def build_site(triples: set[str], settings: Settings, out: Path, published: cata
         downloads=published.downloads,
         schema_org=published.schema_org,
     )
-    writer = Writer(data, environment(paths.site_templates), site)
-    write_resources(writer, settings.site_workers)
-    writer.site_pages(site_charts.read_tile_positions(paths.prefecture_tiles))
+    positions = site_charts.read_tile_positions(paths.prefecture_tiles)
+    write_all(Writer(data, environment(paths.site_templates), site, positions), settings.site_workers)
     shutil.copytree(paths.site_assets, site / "assets")
     shutil.copyfile(paths.htaccess, site / ".htaccess")
     pages = (len(data.documents) + 3) * len(LANGS)
@@ -948,12 +982,14 @@ def build_site(triples: set[str], settings: Settings, out: Path, published: cata
 class Writer:
     """Writes the documents and pages of the site; its caches make each page cheap once a few are written."""
 
-    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path) -> None:
-        self.data, self.env, self.site = data, env, site
+    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path, positions: dict[str, tuple[int, int]]):
+        self.data, self.env, self.site, self.positions = data, env, site, positions
+        self.prefix = f"{site}{os.sep}"  # file names as strings: pathlib's joins show over ~22,000 files
         self.terms = TermWriter()
         self.helpers: dict[tuple[str, str], Html] = {}
         self.resource = env.get_template("resource.html")
-        self.queries = {name: env.get_template(f"queries/{name}.rq") for name in ("describe", "network", "prefecture")}
+        self.queries = {name: QueryLink(env.get_template(f"queries/{name}.rq")) for name in ("network", "prefecture")}
+        self.describe = QueryLink(env.get_template("queries/describe.rq"))
 
     def helper(self, lang: str, root: str) -> Html:
         found = self.helpers.get((lang, root))
@@ -966,15 +1002,15 @@ class Writer:
         for lang in LANGS:
             target = _lang_path(lang, path)
             h = self.helper(lang, _root(target))
-            _write(self.site / target, template.render(page_context(self.data, h, path) | make_context(h)))
+            _write(self.prefix + target, template.render(page_context(self.data, h, path) | make_context(h)))
 
     def documents(self, path: str) -> None:
         """doc/{kind}/{key}.nt, .ttl and .jsonld."""
         triples = document_triples(self.data.idx, self.data.documents[path], with_inverse=path != "doc/def")
-        target = self.site / path
-        _write(target.with_name(target.name + ".nt"), ntriples(triples))
-        _write(target.with_name(target.name + ".ttl"), turtle(triples, self.terms))
-        _write(target.with_name(target.name + ".jsonld"), jsonld(triples, self.terms))
+        target = self.prefix + path
+        _write(f"{target}.nt", ntriples(triples))
+        _write(f"{target}.ttl", turtle(triples, self.terms))
+        _write(f"{target}.jsonld", jsonld(triples, self.terms))
 
     def resource_page(self, path: str) -> None:
         """doc/{kind}/{key}.html and en/doc/{kind}/{key}.html."""
@@ -987,19 +1023,19 @@ class Writer:
             return
         subject, parts = subjects[0], subjects[1:]
         kind = path.split("/")[1]
-        queries = {"describe": quote(self.queries["describe"].render(iri=iri(subject)).strip(), safe="")}
+        quoted = quote(iri(subject), safe="")
+        queries = {"describe": self.describe.quoted(quoted)}
         if kind in self.queries:
-            sparql = self.queries[kind].render(iri=iri(subject), vocabulary=RLD).strip()
-            queries["select"] = quote(sparql, safe="")
+            queries["select"] = self.queries[kind].quoted(quoted)
         for lang in LANGS:
             target = _lang_path(lang, f"{path}.html")
             h = self.helper(lang, _root(target))
-            _write(self.site / target, resource_html(data, h, path, subject, queries, parts))
+            _write(self.prefix + target, resource_html(data, h, path, subject, queries, parts))
 
-    def site_pages(self, positions: dict[str, tuple[int, int]]) -> None:
+    def site_pages(self) -> None:
         """The landing, criteria and downloads pages, the sitemap and robots.txt."""
         data, get = self.data, self.env.get_template
-        self.render("index.html", get("index.html"), lambda h: landing_context(data, h, positions))
+        self.render("index.html", get("index.html"), lambda h: landing_context(data, h, self.positions))
         self.render(
             "criteria.html",
             get("criteria.html"),
@@ -1007,45 +1043,57 @@ class Writer:
         )
         self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.site))
         pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
-        _write(self.site / "sitemap.xml", get("sitemap.xml").render(base=data.base, pages=pages, langs=LANGS))
-        _write(self.site / "robots.txt", get("robots.txt").render(base=data.base))
+        entry = get("_sitemap_url.xml")
+        urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]
+        entries = "".join(url.fill({"page": page}) for page in pages for url in urls)
+        _write(self.prefix + "sitemap.xml", get("sitemap.xml").render(urls=Markup(entries)))
+        _write(self.prefix + "robots.txt", get("robots.txt").render(base=data.base))
+
+
+SITE_PAGES = ""  # the task of the landing, criteria and downloads pages, the sitemap and robots.txt
+TASK_SIZE = 48  # resources per task: small, so that every worker has work until the end
+
+
+def tasks(data: SiteData) -> list[list[str]]:
+    """The work in tasks of document paths, largest first: the site pages, the vocabulary, then the resources."""
+    paths = sorted(data.documents, key=lambda path: path != "doc/def")
+    return [[SITE_PAGES], paths[:1]] + [paths[i : i + TASK_SIZE] for i in range(1, len(paths), TASK_SIZE)]
 
 
 _WRITER: Writer | None = None  # the writer that forked workers inherit
 
 
-def _write_share(share: int, shares: int) -> int:
-    """Write every `shares`-th resource's documents and pages, starting at `share` (run in a worker)."""
+def _write_task(paths: list[str]) -> int:
+    """Write the documents and pages of the resources at `paths`, or the site pages (run in a worker)."""
     assert _WRITER is not None
-    paths = list(_WRITER.data.documents)[share::shares]
     for path in paths:
-        _WRITER.documents(path)
-        _WRITER.resource_page(path)
+        if path == SITE_PAGES:
+            _WRITER.site_pages()
+        else:
+            _WRITER.documents(path)
+            _WRITER.resource_page(path)
     return len(paths)
 
 
-def write_resources(writer: Writer, workers: int) -> None:
-    """The documents and pages of every resource, shared among `workers` forked processes (1: in this one).
+def write_all(writer: Writer, workers: int) -> None:
+    """Every resource's documents and pages, and the site pages, shared among `workers` forked processes
+    (1: in this one). Tasks go to whichever worker is free, so all stay busy to the end.
 
     Each file is written by exactly one process and depends only on the data, so the output is the
     same whatever the number of workers.
     """
     global _WRITER
-    for lang in LANGS:
-        for path in writer.data.documents:
-            (writer.site / _lang_path(lang, path)).parent.mkdir(parents=True, exist_ok=True)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        _WRITER = writer
-        try:
-            _write_share(0, 1)
-        finally:
-            _WRITER = None
-        return
+    folders = {os.path.dirname(_lang_path(lang, path)) for lang in LANGS for path in writer.data.documents}
+    for folder in sorted(folders):
+        os.makedirs(writer.prefix + folder, exist_ok=True)
     _WRITER = writer
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for future in [pool.submit(_write_share, share, workers) for share in range(workers)]:
-                future.result()
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for task in tasks(writer.data):
+                _write_task(task)
+            return
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for _ in pool.map(_write_task, tasks(writer.data)):
+                pass
     finally:
         _WRITER = None
