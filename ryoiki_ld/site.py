@@ -15,7 +15,9 @@ documents alone, `benchmarks/bench_site.py`), and the ~4,500 resources are share
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
+import gc
 import json
 import multiprocessing
 import os
@@ -24,7 +26,7 @@ import shutil
 import statistics
 import tomllib
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -151,6 +153,8 @@ class SiteData:
         self._sorted: dict[tuple[str | None, str], list] = {}
         self._predicate_order: dict[str, tuple[int, int, str]] = {}
         self._kind: dict[str, str] = {}
+        self._property_groups: dict[str, list[tuple[str, list[str]]]] = {}
+        self._inverse_groups: dict[str, list[tuple[str, str, list[str]]]] = {}
 
     def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, str | None]:
         """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
@@ -178,6 +182,40 @@ class SiteData:
             else:
                 found = (3, 0, compact(iri(p)) or p)
             self._predicate_order[p] = found
+        return found
+
+    def property_groups(self, subject: str) -> list[tuple[str, list[str]]]:
+        """The properties of `subject` in the order of its property table, each with its values (the same for
+        the page in each language: kept until both are written)."""
+        found = self._property_groups.get(subject)
+        if found is None:
+            grouped: dict[str, list[str]] = {}
+            for p, o in self.idx.out.get(subject, ()):
+                values = grouped.get(p)
+                if values is None:
+                    grouped[p] = [o]
+                else:
+                    values.append(o)
+            found = [(p, grouped[p]) for p in sorted(grouped, key=self.predicate_order)]
+            self._property_groups[subject] = found
+        return found
+
+    def inverse_groups(self, subject: str) -> list[tuple[str, str, list[str]]]:
+        """(property, class, resources) of the resources that link to `subject`, grouped by the linking property
+        and the class of the linking resource (kept until the page in each language is written)."""
+        found = self._inverse_groups.get(subject)
+        if found is None:
+            types = self.idx.types(subject)
+            # A network's and a criterion's assessments have a section of their own on its page.
+            skip_types = {ASSESSMENT} if NETWORK in types or CRITERION in types else set()
+            groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for s, p in self.idx.inverse.get(subject, ()):
+                if p != RDF_TYPE:
+                    kind = self.kind_of(s)
+                    if kind not in skip_types:
+                        groups[(p, kind)].append(s)
+            ordered = sorted(groups, key=lambda g: (self.predicate_order(g[0]), g[1]))
+            found = self._inverse_groups[subject] = [(p, kind, groups[(p, kind)]) for p, kind in ordered]
         return found
 
     def kind_of(self, s: str) -> str:
@@ -745,17 +783,9 @@ def html_list(items: Iterable[Markup | str]) -> Markup:
 def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
     """The rows of the property table: every predicate of `subject` with its values (several become a list,
     the page's language first)."""
-    grouped: dict[str, list[str]] = {}
-    for p, o in data.idx.out.get(subject, ()):
-        found = grouped.get(p)
-        if found is None:
-            grouped[p] = [o]
-        else:
-            found.append(o)
     own_language = f'"@{h.lang}'
     rows = []
-    for p in sorted(grouped, key=data.predicate_order):
-        objects = grouped[p]
+    for p, objects in data.property_groups(subject):
         if len(objects) == 1:
             rows.append(f"{h.row_head(p)}{h.value(objects[0])}</td></tr>\n")
             continue
@@ -765,22 +795,14 @@ def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
     return Markup("".join(rows))
 
 
-def inverse_section(data: SiteData, h: Html, subject: str, skip_types: set[str]) -> Markup:
+def inverse_section(data: SiteData, h: Html, subject: str) -> Markup:
     """The resources that link to `subject`, grouped by the linking property and the class of the linking
     resource (none: no section)."""
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, p in data.idx.inverse.get(subject, ()):
-        if p == RDF_TYPE:
-            continue
-        kind = data.kind_of(s)
-        if kind not in skip_types:
-            groups[(p, kind)].append(s)
+    groups = data.inverse_groups(subject)
     if not groups:
         return Markup()
-    ordered = sorted(groups, key=lambda g: (data.predicate_order(g[0]), g[1]))
     found = []
-    for p, kind in ordered:
-        linking = groups[(p, kind)]
+    for p, kind, linking in groups:
         links = [_with_network(data, h, s) for s in linking] if kind == COVERAGE_AREA else map(h.link, linking)
         group = {"kind": h.label(kind) if kind else "", "count": len(linking), "predicate": h.predicate(p)}
         found.append(h.fragment("_inverse_group.html", **group, links=html_list(links)))
@@ -826,17 +848,14 @@ def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dic
         # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
         "parts": Markup("".join(_part_section(data, h, p) for p in parts)),
     }
-    skip: set[str] = set()
     if NETWORK in types:
         values["network"] = h.section("_network_section.html", n=network_context(data, h, data.by_term[subject]))
-        skip = {ASSESSMENT}
     elif PREFECTURE in types:
         values["prefecture"] = h.section("_prefecture_section.html", prefecture=prefecture_context(data, h, subject))
     elif CRITERION in types:
         criterion = next(c for c in data.criteria if c.term == subject)
         values["criterion"] = h.section("_criterion_section.html", c=criterion_summary(data, h, criterion))
-        skip = {ASSESSMENT}
-    values["inverse"] = inverse_section(data, h, subject, skip)
+    values["inverse"] = inverse_section(data, h, subject)
     return h.skeleton("resource.html", RESOURCE_SLOTS).fill(values)
 
 
@@ -952,9 +971,28 @@ class Stats:
     pages: int
 
 
+@contextlib.contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """The site stage allocates millions of short-lived objects and leaves only a few hundred in reference
+    cycles: the cycle collector, which runs every few hundred allocations and walks the whole graph now and
+    then, would only cost time (about 5 % of the stage) and, in forked workers, copies of shared memory."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
     """Write the pages and documents of DIR/site/ from the build's triples, beside the downloads and catalogue
     files that `catalog.publish` has already put there."""
+    with _without_cycle_collector():
+        return _build_site(triples, settings, out, published, echo)
+
+
+def _build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
     paths = settings.paths
     site = out / "site"
     idx = index(triples)
