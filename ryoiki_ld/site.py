@@ -150,7 +150,7 @@ class SiteData:
             if not n.combined:  # row 61 sums rows 57–60: comparing with it would count them twice
                 self.peers[n.prefecture].append(n)
                 self.peers[n.coverage_type].append(n)
-        self._sorted: dict[tuple[str | None, str], list] = {}
+        self._sorted: dict[tuple[str | None, str], tuple[list[Decimal], str | None]] = {}  # values, median
         self._predicate_order: dict[str, tuple[int, int, str]] = {}
         self._kind: dict[str, str] = {}
         self._property_groups: dict[str, list[tuple[str, list[str]]]] = {}
@@ -160,11 +160,12 @@ class SiteData:
         """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
         prefecture or coverage type). Rank 1 is the largest value; ties share a rank; unknown values are left out."""
         key = (group, measure)
-        values = self._sorted.get(key)
-        if values is None:
+        found = self._sorted.get(key)
+        if found is None:
             known = (MEASURE_OF[measure](m) for m in self.peers.get(group, ()))
-            values = self._sorted[key] = sorted(Decimal(v) for v in known if v is not None)
-        median = Html.number(statistics.median(values).normalize()) if values else None
+            values = sorted(Decimal(v) for v in known if v is not None)
+            found = self._sorted[key] = (values, Html.number(statistics.median(values).normalize()) if values else None)
+        values, median = found
         value = MEASURE_OF[measure](n)
         if value is None:
             return None, len(values), median
@@ -368,9 +369,19 @@ class Skeleton:
         out = [self.fixed[0]]
         for name, fixed in zip(self.names, self.fixed[1:], strict=True):
             value = values[name]
-            out.append(value if type(value) is Markup else escape(value))
+            out.append(value if type(value) is Markup else _escaped(value))
             out.append(fixed)
         return Markup("".join(out))
+
+
+_SPECIAL = re.compile("[&<>\"']")  # what `escape` replaces
+
+
+def _escaped(value: object) -> str:
+    """`escape(value)`, without making a Markup of the (most common) text that needs no escaping."""
+    if type(value) is str and not _SPECIAL.search(value):
+        return value
+    return escape(value)
 
 
 class QueryLink:
@@ -775,6 +786,11 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
     }
 
 
+def joined(items: Iterable[Markup | str]) -> Markup:
+    """Items joined (text is escaped, Markup kept): the rows of a table, with no template loop."""
+    return Markup("".join(item if type(item) is Markup else escape(item) for item in items))
+
+
 def html_list(items: Iterable[Markup | str]) -> Markup:
     """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
     return Markup("".join(f"<li>{item if type(item) is Markup else escape(item)}</li>" for item in items))
@@ -940,6 +956,7 @@ def environment(templates: Path) -> jinja2.Environment:
     )
     env.filters["number"] = lambda v: "" if v is None else Html.number(v)
     env.filters["items"] = html_list
+    env.filters["joined"] = joined
     # Imported once here rather than by `{% from … import %}` in each page, which would cost a lookup per page.
     env.globals["macros"] = env.get_template("_macros.html").module
     return env
