@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import csv
+import functools
 import gc
 import json
 import multiprocessing
@@ -140,6 +141,12 @@ class SiteData:
 
     def __post_init__(self) -> None:
         self.by_term = {n.term: n for n in self.networks}
+        self.outcomes = {  # (network, criterion key) → outcome term
+            (n.term, key): outcome
+            for n in self.networks
+            for key, assessment in n.assessments.items()
+            if (outcome := self.idx.one(assessment, _rld("outcome")))
+        }
         self.meets = {
             n.term: all(self.outcome(n, c) == MET for c in self.criteria if c.assessable) for n in self.networks
         }
@@ -232,8 +239,7 @@ class SiteData:
         return self.settings.base_iri
 
     def outcome(self, network: Network, criterion: Criterion) -> str | None:
-        assessment = network.assessments.get(criterion.key)
-        return self.idx.one(assessment, _rld("outcome")) if assessment else None
+        return self.outcomes.get((network.term, criterion.key))
 
     def meets_assessable(self, network: Network) -> bool:
         """Met on every criterion that the survey can assess ((ア), (エ), (オ))."""
@@ -421,11 +427,16 @@ class Html:
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
         self._skeletons: dict[str, Skeleton] = {}
 
+    @functools.cached_property
+    def context(self) -> dict:
+        """What every template rendered for a part of a page needs (the page's own path is not among it)."""
+        return page_context(self.data, self, "")
+
     def skeleton(self, template: str, names: Iterable[str]) -> Skeleton:
         """`template` as rendered on every page of this language and depth, with `names` left to fill in."""
         found = self._skeletons.get(template)
         if found is None:
-            context = page_context(self.data, self, "")
+            context = self.context
             found = self._skeletons[template] = Skeleton(self.env.get_template(template), context, names)
         return found
 
@@ -436,7 +447,7 @@ class Html:
 
     def section(self, template: str, **values: object) -> Markup:
         """A template rendered for one page (a part whose shape differs from page to page)."""
-        return Markup(self.env.get_template(template).render(page_context(self.data, self, "") | values))
+        return Markup(self.env.get_template(template).render(self.context | values))
 
     def kinds(self, types: list[str]) -> Markup:
         """The classes of a resource, linked (the same few combinations on thousands of pages)."""
