@@ -19,6 +19,7 @@ import contextlib
 import csv
 import functools
 import gc
+import itertools
 import json
 import multiprocessing
 import os
@@ -26,9 +27,9 @@ import re
 import shutil
 import statistics
 import tomllib
+import traceback
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -1126,40 +1127,71 @@ def tasks(data: SiteData) -> list[list[str]]:
     return [[SITE_PAGES], paths[:1]] + [paths[i : i + TASK_SIZE] for i in range(1, len(paths), TASK_SIZE)]
 
 
-_WRITER: Writer | None = None  # the writer that forked workers inherit
-
-
-def _write_task(paths: list[str]) -> int:
-    """Write the documents and pages of the resources at `paths`, or the site pages (run in a worker)."""
-    assert _WRITER is not None
-    for path in paths:
-        if path == SITE_PAGES:
-            _WRITER.site_pages()
-        else:
-            _WRITER.documents(path)
-            _WRITER.resource_page(path)
-    return len(paths)
+def _work(writer: Writer, jobs: list[list[str]], claim: Callable[[], int]) -> None:
+    """Write the tasks of `jobs` that `claim` hands to this process, until none is left."""
+    while (i := claim()) < len(jobs):
+        for path in jobs[i]:
+            if path == SITE_PAGES:
+                writer.site_pages()
+            else:
+                writer.documents(path)
+                writer.resource_page(path)
 
 
 def write_all(writer: Writer, workers: int) -> None:
-    """Every resource's documents and pages, and the site pages, shared among `workers` forked processes
-    (1: in this one). Tasks go to whichever worker is free, so all stay busy to the end.
+    """Every resource's documents and pages, and the site pages, shared among `workers` forked processes (1: in
+    this one). Each claims the next task when it is free, so all stay busy to the end; and when they end, the
+    system drops their memory at once, where this process would free the caches of its pages object by object.
 
     Each file is written by exactly one process and depends only on the data, so the output is the
     same whatever the number of workers.
     """
-    global _WRITER
     folders = {os.path.dirname(_lang_path(lang, path)) for lang in LANGS for path in writer.data.documents}
     for folder in sorted(folders):
         os.makedirs(writer.prefix + folder, exist_ok=True)
-    _WRITER = writer
+    jobs = tasks(writer.data)
+    if workers <= 1 or not hasattr(os, "fork"):
+        _work(writer, jobs, itertools.count().__next__)
+        return
+    claimed = multiprocessing.Value("q", 0)  # the next task to claim, in memory shared with the forked workers
+
+    def claim() -> int:
+        with claimed.get_lock():
+            claimed.value += 1
+            return claimed.value - 1
+
+    children: list[tuple[int, int]] = []  # (process id, the pipe that reports its error)
     try:
-        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            for task in tasks(writer.data):
-                _write_task(task)
-            return
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for _ in pool.map(_write_task, tasks(writer.data)):
-                pass
+        for _ in range(workers):
+            children.append(_fork(lambda: _work(writer, jobs, claim)))
     finally:
-        _WRITER = None
+        errors = [error for error in map(_wait, children) if error]
+    if errors:
+        raise RuntimeError(f"a site worker failed:\n{errors[0]}")
+
+
+def _fork(run: Callable[[], None]) -> tuple[int, int]:
+    """Run `run` in a forked process: its process id, and the pipe where it reports an error."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: report an error, then leave without the parent's exit handlers
+        os.close(read)
+        status = 0
+        try:
+            run()
+        except BaseException:
+            os.write(write, traceback.format_exc().encode("utf-8", "replace"))
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write)
+    return pid, read
+
+
+def _wait(child: tuple[int, int]) -> str:
+    """Wait for a forked worker to finish: its error, if it had one."""
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        error = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    return error or (f"worker exited with status {status}" if status else "")
