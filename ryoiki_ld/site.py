@@ -19,7 +19,6 @@ import contextlib
 import csv
 import functools
 import gc
-import itertools
 import json
 import multiprocessing
 import os
@@ -33,6 +32,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import jinja2
@@ -126,7 +126,7 @@ class Criterion:
 class SiteData:
     idx: Index
     settings: Settings
-    text: dict[str, dict[str, str]]  # language → message key → text
+    text: dict[str, Messages]  # language → message key → text
     term_labels: dict[str, dict[str, str]]  # IRI term → language → label, for terms from other vocabularies
     rank: dict[str, int]  # IRI term → position in the ontology file (properties are listed in that order)
     documents: dict[str, list[str]]  # document path → the subjects it describes
@@ -247,13 +247,22 @@ class SiteData:
         return self.meets[network.term]
 
 
-def load_text(path: Path) -> dict[str, dict[str, str]]:
+class Messages(dict):
+    """The site's words in one language: `t["key"]`, and `t.key` in templates as an attribute, which Jinja looks
+    up first (in a plain dict it fails with an exception before Jinja tries the key, on every page)."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        super().__init__(entries)
+        self.__dict__.update(entries)
+
+
+def load_text(path: Path) -> dict[str, Messages]:
     with path.open("rb") as f:
         entries = tomllib.load(f)
     missing = [key for key, value in entries.items() if set(value) != set(LANGS)]
     if missing:
         raise SourceError(path, None, f"every message needs exactly {', '.join(LANGS)}: {', '.join(missing)}")
-    return {lang: {key: value[lang] for key, value in entries.items()} for lang in LANGS}
+    return {lang: Messages({key: value[lang] for key, value in entries.items()}) for lang in LANGS}
 
 
 def load_term_labels(path: Path) -> dict[str, dict[str, str]]:
@@ -699,7 +708,9 @@ def _short_prefecture_name(name: str, lang: str) -> str:
     return name
 
 
-def network_context(data: SiteData, h: Html, n: Network) -> dict:
+def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
+    """What a network's section shows. Records are namespaces, not dicts: a template reads `n.figures` as an
+    attribute, which Jinja tries first (on a dict it fails with an exception before Jinja tries the key)."""
     t = h.t
     idx = data.idx
 
@@ -725,15 +736,15 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
         outcome = idx.one(assessment, _rld("outcome")) if assessment else None
         reason = h.in_language(assessment, _rld("reason")) if assessment else None
         outcomes.append(
-            {
-                "criterion": c,
-                "criterion_link": h.link(c.term),
-                "definition": h.in_language(c.term, f"<{SKOS}definition>"),
-                "code": OUTCOME_CODES.get(outcome or "", ""),
-                "outcome": h.label(outcome) if outcome else escape(t["unknown"]),
-                "reason": reason or (escape(t["reason_met"]) if outcome == MET else ""),
-                "assessment": h.href(assessment) if assessment else None,
-            }
+            SimpleNamespace(
+                criterion=c,
+                criterion_link=h.link(c.term),
+                definition=h.in_language(c.term, f"<{SKOS}definition>"),
+                code=OUTCOME_CODES.get(outcome or "", ""),
+                outcome=h.label(outcome) if outcome else escape(t["unknown"]),
+                reason=reason or (escape(t["reason_met"]) if outcome == MET else ""),
+                assessment=h.href(assessment) if assessment else None,
+            )
         )
 
     comparison = []
@@ -743,59 +754,59 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
         pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
         type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)
         comparison.append(
-            {
-                "label": label,
-                "value": None if value is None else h.number(value),
-                "pref_rank": pref_rank,
-                "pref_of": pref_of,
-                "pref_median": pref_median,
-                "type_rank": type_rank,
-                "type_of": type_of,
-                "type_median": type_median,
-            }
+            SimpleNamespace(
+                label=label,
+                value=None if value is None else h.number(value),
+                pref_rank=pref_rank,
+                pref_of=pref_of,
+                pref_median=pref_median,
+                type_rank=type_rank,
+                type_of=type_of,
+                type_median=type_median,
+            )
         )
     same_pref = data.by_prefecture.get(n.prefecture, [])
     shown = same_pref[:PEERS_SHOWN]
     if n not in shown:
         shown = [*shown[: PEERS_SHOWN - 1], n]
-    return {
-        "figures": figures,
-        "outcomes": outcomes,
-        "comparison": comparison,
-        "prefecture": h.link(n.prefecture) if n.prefecture else "",
-        "prefecture_href": h.href(n.prefecture) if n.prefecture else None,
-        "coverage": h.label(n.coverage_type) if n.coverage_type else "",
-        "peers": network_rows(data, h, shown, current=n.term),
-        "peers_total": len(same_pref),
-    }
+    return SimpleNamespace(
+        figures=figures,
+        outcomes=outcomes,
+        comparison=comparison,
+        prefecture=h.link(n.prefecture) if n.prefecture else "",
+        prefecture_href=h.href(n.prefecture) if n.prefecture else None,
+        coverage=h.label(n.coverage_type) if n.coverage_type else "",
+        peers=network_rows(data, h, shown, current=n.term),
+        peers_total=len(same_pref),
+    )
 
 
-def prefecture_context(data: SiteData, h: Html, term: str) -> dict:
+def prefecture_context(data: SiteData, h: Html, term: str) -> SimpleNamespace:
     networks = [n for n in data.networks if n.prefecture == term]
-    return {
-        "rows": network_rows(data, h, networks),
-        "count": len(networks),
-        "meeting": sum(1 for n in networks if data.meets_assessable(n)),
-    }
+    return SimpleNamespace(
+        rows=network_rows(data, h, networks),
+        count=len(networks),
+        meeting=sum(1 for n in networks if data.meets_assessable(n)),
+    )
 
 
-def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
+def criterion_summary(data: SiteData, h: Html, c: Criterion) -> SimpleNamespace:
     """Outcome counts and the networks with each outcome, for the criteria page and a criterion's page."""
     by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOME_CODES.values()}
     for n in data.networks:
         code = OUTCOME_CODES.get(data.outcome(n, c) or "")
         if code:
             by_outcome[code].append(h.link(n.term))
-    return {
-        "criterion": c,
-        "link": h.link(c.term),
-        "label": h.label(c.term),
-        "definition": h.in_language(c.term, f"<{SKOS}definition>"),
-        "scope_note": h.in_language(c.term, f"<{SKOS}scopeNote>"),
-        "based_on": [h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
-        "outcomes": [(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
-        "total": sum(len(v) for v in by_outcome.values()),
-    }
+    return SimpleNamespace(
+        criterion=c,
+        link=h.link(c.term),
+        label=h.label(c.term),
+        definition=h.in_language(c.term, f"<{SKOS}definition>"),
+        scope_note=h.in_language(c.term, f"<{SKOS}scopeNote>"),
+        based_on=[h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
+        outcomes=[(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
+        total=sum(len(v) for v in by_outcome.values()),
+    )
 
 
 def joined(items: Iterable[Markup | str]) -> Markup:
@@ -1122,15 +1133,37 @@ TASK_SIZE = 48  # resources per task: small, so that every worker has work until
 
 
 def tasks(data: SiteData) -> list[list[str]]:
-    """The work in tasks of document paths, largest first: the site pages, the vocabulary, then the resources."""
+    """The work in tasks of document paths: the site pages, the vocabulary, then the resources in path order
+    (so by folder)."""
     paths = sorted(data.documents, key=lambda path: path != "doc/def")
     return [[SITE_PAGES], paths[:1]] + [paths[i : i + TASK_SIZE] for i in range(1, len(paths), TASK_SIZE)]
 
 
-def _work(writer: Writer, jobs: list[list[str]], claim: Callable[[], int]) -> None:
-    """Write the tasks of `jobs` that `claim` hands to this process, until none is left."""
-    while (i := claim()) < len(jobs):
-        for path in jobs[i]:
+class TaskQueue:
+    """Task numbers that forked workers claim when they are free, from either end of the list.
+
+    Workers at opposite ends write into different folders until they meet: on ext4, two processes creating
+    files in one folder at once were several times slower than one alone here (benchmarks/bench_site.py).
+    """
+
+    def __init__(self, count: int) -> None:
+        self.ends = multiprocessing.Array("q", [0, count - 1])  # next from the front, next from the back
+
+    def claim(self, from_back: bool) -> int | None:
+        with self.ends.get_lock():
+            front, back = self.ends[0], self.ends[1]
+            if front > back:
+                return None
+            if from_back:
+                self.ends[1] = back - 1
+                return back
+            self.ends[0] = front + 1
+            return front
+
+
+def _work(writer: Writer, tasks: Iterable[list[str]]) -> None:
+    for paths in tasks:
+        for path in paths:
             if path == SITE_PAGES:
                 writer.site_pages()
             else:
@@ -1151,19 +1184,18 @@ def write_all(writer: Writer, workers: int) -> None:
         os.makedirs(writer.prefix + folder, exist_ok=True)
     jobs = tasks(writer.data)
     if workers <= 1 or not hasattr(os, "fork"):
-        _work(writer, jobs, itertools.count().__next__)
+        _work(writer, jobs)
         return
-    claimed = multiprocessing.Value("q", 0)  # the next task to claim, in memory shared with the forked workers
+    queue = TaskQueue(len(jobs))
 
-    def claim() -> int:
-        with claimed.get_lock():
-            claimed.value += 1
-            return claimed.value - 1
+    def claimed(from_back: bool) -> Iterator[list[str]]:
+        while (i := queue.claim(from_back)) is not None:
+            yield jobs[i]
 
     children: list[tuple[int, int]] = []  # (process id, the pipe that reports its error)
     try:
-        for _ in range(workers):
-            children.append(_fork(lambda: _work(writer, jobs, claim)))
+        for n in range(workers):
+            children.append(_fork(lambda from_back=n % 2 == 1: _work(writer, claimed(from_back))))
     finally:
         errors = [error for error in map(_wait, children) if error]
     if errors:
