@@ -8,8 +8,14 @@ the criteria, vocabulary and downloads pages, `sitemap.xml`, `robots.txt` and th
 
 Links are relative, so the site works from any path on any static host. Pages are Jinja2 templates in
 `site/templates/` with autoescape on: every value from the data is escaped when printed. Pages and documents
-are filled straight from the grouped N-Triples lines, not through an RDF library (about 20× slower for the
-documents alone, `benchmarks/bench_site.py`), and the ~4,500 resources are shared among forked workers.
+are filled straight from the grouped N-Triples lines, not through an RDF library (about 30× slower for the
+documents alone, `benchmarks/bench_site.py`).
+
+Speed (the whole site in under a second on tmpfs with two cores): a resource's page is resource.html rendered
+once per language and depth with placeholders (`Skeleton`), filled in per page with values escaped once;
+what varies in shape comes from small templates, rendered once per distinct value where it repeats (links,
+labels, table rows). The ~4,500 resources go in tasks to forked workers, which claim them from both ends of
+the list as they come free.
 """
 
 from __future__ import annotations
@@ -425,8 +431,6 @@ class Html:
         self.row_template = env.get_template("_network_row.html")
         self.home = root + ("" if lang == "ja" else "en/")
         self.switch_root = root + ("en/" if lang == "ja" else "")  # the other language's pages
-        endpoint = data.settings.sparql_endpoint
-        self.endpoint = endpoint if "://" in endpoint else root + endpoint  # may be relative to the site root
         self.t = data.text[lang]
         self._links: dict[str, Markup] = {}
         self._values: dict[str, Markup] = {}
@@ -572,6 +576,12 @@ class Html:
             return None
         by_lang = {literal(t)[1]: t for t in terms}
         return self.value(by_lang.get(self.lang) or by_lang.get("ja") or terms[0])
+
+    @functools.cached_property
+    def endpoint(self) -> str:
+        """The query page, from pages at this depth (the endpoint setting may be relative to the site root)."""
+        endpoint = self.data.settings.sparql_endpoint
+        return endpoint if "://" in endpoint else self.root + endpoint
 
     def query(self, sparql: str) -> str:
         """A link to the query page running `sparql`."""
