@@ -439,7 +439,7 @@ class Html:
         self._labels: dict[str, Markup] = {}
         self._row_heads: dict[str, str] = {}
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
-        self._skeletons: dict[str, Skeleton] = {}
+        self._skeletons: dict[tuple[str, ...], Skeleton] = {}  # (template, names to fill in) → skeleton
 
     @functools.cached_property
     def context(self) -> dict:
@@ -448,10 +448,10 @@ class Html:
 
     def skeleton(self, template: str, names: Iterable[str]) -> Skeleton:
         """`template` as rendered on every page of this language and depth, with `names` left to fill in."""
-        found = self._skeletons.get(template)
+        key = (template, *names)
+        found = self._skeletons.get(key)
         if found is None:
-            context = self.context
-            found = self._skeletons[template] = Skeleton(self.env.get_template(template), context, names)
+            found = self._skeletons[key] = Skeleton(self.env.get_template(template), self.context, key[1:])
         return found
 
     def fragment(self, template: str, **values: str) -> Markup:
