@@ -8,14 +8,23 @@ the criteria, vocabulary and downloads pages, `sitemap.xml`, `robots.txt` and th
 
 Links are relative, so the site works from any path on any static host. Pages are Jinja2 templates in
 `site/templates/` with autoescape on: every value from the data is escaped when printed. Pages and documents
-are filled straight from the grouped N-Triples lines, not through an RDF library (about 20× slower for the
-documents alone, `benchmarks/bench_site.py`), and the ~4,500 resources are shared among forked workers.
+are filled straight from the grouped N-Triples lines, not through an RDF library (about 30× slower for the
+documents alone, `benchmarks/bench_site.py`).
+
+Speed (the whole site in under a second on tmpfs with two cores): a resource's page is resource.html rendered
+once per language and depth with placeholders (`Skeleton`), filled in per page with values escaped once;
+what varies in shape comes from small templates, rendered once per distinct value where it repeats (links,
+labels, table rows). The ~4,500 resources go in tasks to forked workers, which claim them from both ends of
+the list as they come free.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
+import functools
+import gc
 import json
 import multiprocessing
 import os
@@ -23,12 +32,13 @@ import re
 import shutil
 import statistics
 import tomllib
+import traceback
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 import jinja2
@@ -122,7 +132,7 @@ class Criterion:
 class SiteData:
     idx: Index
     settings: Settings
-    text: dict[str, dict[str, str]]  # language → message key → text
+    text: dict[str, Messages]  # language → message key → text
     term_labels: dict[str, dict[str, str]]  # IRI term → language → label, for terms from other vocabularies
     rank: dict[str, int]  # IRI term → position in the ontology file (properties are listed in that order)
     documents: dict[str, list[str]]  # document path → the subjects it describes
@@ -138,6 +148,12 @@ class SiteData:
 
     def __post_init__(self) -> None:
         self.by_term = {n.term: n for n in self.networks}
+        self.outcomes = {  # (network, criterion key) → outcome term
+            (n.term, key): outcome
+            for n in self.networks
+            for key, assessment in n.assessments.items()
+            if (outcome := self.idx.one(assessment, _rld("outcome")))
+        }
         self.meets = {
             n.term: all(self.outcome(n, c) == MET for c in self.criteria if c.assessable) for n in self.networks
         }
@@ -148,42 +164,111 @@ class SiteData:
             if not n.combined:  # row 61 sums rows 57–60: comparing with it would count them twice
                 self.peers[n.prefecture].append(n)
                 self.peers[n.coverage_type].append(n)
-        self._sorted: dict[tuple[str | None, str], list] = {}
+        self._sorted: dict[tuple[str | None, str], tuple[list[Decimal], str | None]] = {}  # values, median
+        self._predicate_order: dict[str, tuple[int, int, str]] = {}
+        self._kind: dict[str, str] = {}
+        self._property_groups: dict[str, list[tuple[str, list[str]]]] = {}
+        self._inverse_groups: dict[str, list[tuple[str, str, list[str]]]] = {}
 
     def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, str | None]:
         """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
         prefecture or coverage type). Rank 1 is the largest value; ties share a rank; unknown values are left out."""
         key = (group, measure)
-        values = self._sorted.get(key)
-        if values is None:
+        found = self._sorted.get(key)
+        if found is None:
             known = (MEASURE_OF[measure](m) for m in self.peers.get(group, ()))
-            values = self._sorted[key] = sorted(Decimal(v) for v in known if v is not None)
-        median = Html.number(statistics.median(values).normalize()) if values else None
+            values = sorted(Decimal(v) for v in known if v is not None)
+            found = self._sorted[key] = (values, Html.number(statistics.median(values).normalize()) if values else None)
+        values, median = found
         value = MEASURE_OF[measure](n)
         if value is None:
             return None, len(values), median
         return 1 + len(values) - bisect.bisect_right(values, Decimal(value)), len(values), median
+
+    def predicate_order(self, p: str) -> tuple[int, int, str]:
+        """Where property `p` goes in a property table: rdf:type, rdfs:label, our terms in the ontology's order,
+        then the others by name."""
+        found = self._predicate_order.get(p)
+        if found is None:
+            if p in (RDF_TYPE, RDFS_LABEL):
+                found = (0 if p == RDF_TYPE else 1, 0, p)
+            elif p in self.rank:
+                found = (2, self.rank[p], p)
+            else:
+                found = (3, 0, compact(iri(p)) or p)
+            self._predicate_order[p] = found
+        return found
+
+    def property_groups(self, subject: str) -> list[tuple[str, list[str]]]:
+        """The properties of `subject` in the order of its property table, each with its values (the same for
+        the page in each language: kept until both are written)."""
+        found = self._property_groups.get(subject)
+        if found is None:
+            grouped: dict[str, list[str]] = {}
+            for p, o in self.idx.out.get(subject, ()):
+                values = grouped.get(p)
+                if values is None:
+                    grouped[p] = [o]
+                else:
+                    values.append(o)
+            found = [(p, grouped[p]) for p in sorted(grouped, key=self.predicate_order)]
+            self._property_groups[subject] = found
+        return found
+
+    def inverse_groups(self, subject: str) -> list[tuple[str, str, list[str]]]:
+        """(property, class, resources) of the resources that link to `subject`, grouped by the linking property
+        and the class of the linking resource (kept until the page in each language is written)."""
+        found = self._inverse_groups.get(subject)
+        if found is None:
+            types = self.idx.types(subject)
+            # A network's and a criterion's assessments have a section of their own on its page.
+            skip_types = {ASSESSMENT} if NETWORK in types or CRITERION in types else set()
+            groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for s, p in self.idx.inverse.get(subject, ()):
+                if p != RDF_TYPE:
+                    kind = self.kind_of(s)
+                    if kind not in skip_types:
+                        groups[(p, kind)].append(s)
+            ordered = sorted(groups, key=lambda g: (self.predicate_order(g[0]), g[1]))
+            found = self._inverse_groups[subject] = [(p, kind, groups[(p, kind)]) for p, kind in ordered]
+        return found
+
+    def kind_of(self, s: str) -> str:
+        """The class a resource is grouped by where others link to it: its last rdf:type ("" if none)."""
+        found = self._kind.get(s)
+        if found is None:
+            types = self.idx.types(s)
+            found = self._kind[s] = types[-1] if types else ""
+        return found
 
     @property
     def base(self) -> str:
         return self.settings.base_iri
 
     def outcome(self, network: Network, criterion: Criterion) -> str | None:
-        assessment = network.assessments.get(criterion.key)
-        return self.idx.one(assessment, _rld("outcome")) if assessment else None
+        return self.outcomes.get((network.term, criterion.key))
 
     def meets_assessable(self, network: Network) -> bool:
         """Met on every criterion that the survey can assess ((ア), (エ), (オ))."""
         return self.meets[network.term]
 
 
-def load_text(path: Path) -> dict[str, dict[str, str]]:
+class Messages(dict):
+    """The site's words in one language: `t["key"]`, and `t.key` in templates as an attribute, which Jinja looks
+    up first (in a plain dict it fails with an exception before Jinja tries the key, on every page)."""
+
+    def __init__(self, entries: dict[str, str]) -> None:
+        super().__init__(entries)
+        self.__dict__.update(entries)
+
+
+def load_text(path: Path) -> dict[str, Messages]:
     with path.open("rb") as f:
         entries = tomllib.load(f)
     missing = [key for key, value in entries.items() if set(value) != set(LANGS)]
     if missing:
         raise SourceError(path, None, f"every message needs exactly {', '.join(LANGS)}: {', '.join(missing)}")
-    return {lang: {key: value[lang] for key, value in entries.items()} for lang in LANGS}
+    return {lang: Messages({key: value[lang] for key, value in entries.items()}) for lang in LANGS}
 
 
 def load_term_labels(path: Path) -> dict[str, dict[str, str]]:
@@ -288,6 +373,53 @@ def documents(idx: Index, base: str) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------------------------------
 
 
+class Skeleton:
+    """A template rendered once with a placeholder for each value that changes from page to page, and cut at
+    the placeholders: a page is then its fixed pieces joined with its values, each escaped as the template
+    would have escaped it. Values are filled in one pass, so a value never fills another's placeholder."""
+
+    SLOT = "\x00"  # marks a placeholder's name in the rendered text (no template or message holds it)
+
+    def __init__(self, template: jinja2.Template, context: dict, names: Iterable[str]) -> None:
+        placeholders = {name: f"{self.SLOT}{name}{self.SLOT}" for name in names}
+        pieces = template.render(context | placeholders).split(self.SLOT)
+        self.fixed, self.names = pieces[0::2], pieces[1::2]
+        if len(pieces) % 2 == 0 or not set(self.names) <= set(placeholders):
+            raise ValueError(f"{template.name}: a placeholder is cut or changed by the template")
+
+    def fill(self, values: dict[str, object]) -> Markup:
+        out = [self.fixed[0]]
+        for name, fixed in zip(self.names, self.fixed[1:], strict=True):
+            value = values[name]
+            out.append(value if type(value) is Markup else _escaped(value))
+            out.append(fixed)
+        return Markup("".join(out))
+
+
+_SPECIAL = re.compile("[&<>\"']")  # what `escape` replaces
+
+
+def _escaped(value: object) -> str:
+    """`escape(value)`, without making a Markup of the (most common) text that needs no escaping."""
+    if type(value) is str and not _SPECIAL.search(value):
+        return value
+    return escape(value)
+
+
+class QueryLink:
+    """A query of site/templates/queries/ about one resource, quoted for a link to the query page: rendered once
+    with a placeholder for the resource's IRI and quoted piece by piece (quoting works character by character,
+    so the pieces and the IRI quoted apart equal the whole query quoted)."""
+
+    def __init__(self, template: jinja2.Template) -> None:
+        slot = f"{Skeleton.SLOT}iri{Skeleton.SLOT}"
+        self.fixed = [quote(piece, safe="") for piece in template.render(iri=slot, vocabulary=RLD).strip().split(slot)]
+
+    def quoted(self, quoted_iri: str) -> str:
+        """The query about the resource whose IRI, quoted, is `quoted_iri`."""
+        return quoted_iri.join(self.fixed)
+
+
 class Html:
     """How terms print on the pages of one language whose path is `root` away from the site root.
 
@@ -298,24 +430,46 @@ class Html:
         self.data, self.lang, self.root, self.env = data, lang, root, env
         self.row_template = env.get_template("_network_row.html")
         self.home = root + ("" if lang == "ja" else "en/")
+        self.switch_root = root + ("en/" if lang == "ja" else "")  # the other language's pages
         self.t = data.text[lang]
         self._links: dict[str, Markup] = {}
         self._values: dict[str, Markup] = {}
         self._predicates: dict[str, Markup] = {}
+        self._kinds: dict[tuple[str, ...], Markup] = {}
+        self._labels: dict[str, Markup] = {}
+        self._row_heads: dict[str, str] = {}
         self.network_rows: dict[tuple[str, bool], Markup] = {}  # (network, is the page's own) → table row
-        self._fragments: dict[str, str] = {}
+        self._skeletons: dict[tuple[str, ...], Skeleton] = {}  # (template, names to fill in) → skeleton
+
+    @functools.cached_property
+    def context(self) -> dict:
+        """What every template rendered for a part of a page needs (the page's own path is not among it)."""
+        return page_context(self.data, self, "")
+
+    def skeleton(self, template: str, names: Iterable[str]) -> Skeleton:
+        """`template` as rendered on every page of this language and depth, with `names` left to fill in."""
+        key = (template, *names)
+        found = self._skeletons.get(key)
+        if found is None:
+            found = self._skeletons[key] = Skeleton(self.env.get_template(template), self.context, key[1:])
+        return found
 
     def fragment(self, template: str, **values: str) -> Markup:
         """A template that is the same on every page of this language and depth but for a few `values`:
         rendered once with placeholders, then filled in (escaped) for each page."""
-        text = self._fragments.get(template)
-        if text is None:
-            placeholders = {name: f"@@{name}@@" for name in values}
-            context = page_context(self.data, self, "") | placeholders
-            text = self._fragments[template] = self.env.get_template(template).render(context)
-        for name, value in values.items():
-            text = text.replace(f"@@{name}@@", escape(value))
-        return Markup(text)
+        return self.skeleton(template, values).fill(values)
+
+    def section(self, template: str, **values: object) -> Markup:
+        """A template rendered for one page (a part whose shape differs from page to page)."""
+        return Markup(self.env.get_template(template).render(self.context | values))
+
+    def kinds(self, types: list[str]) -> Markup:
+        """The classes of a resource, linked (the same few combinations on thousands of pages)."""
+        key = tuple(types)
+        found = self._kinds.get(key)
+        if found is None:
+            found = self._kinds[key] = self.section("_kinds.html", kinds=[self.link(t) for t in types])
+        return found
 
     def href(self, term: str) -> str | None:
         """A relative link to what the site has for an IRI term: its page, or a file such as the source text."""
@@ -353,7 +507,10 @@ class Html:
         return Markup(f'<span lang="{escape(lang)}">{escape(text)}</span>')
 
     def label(self, term: str) -> Markup:
-        return self.text(*self.label_text(term))
+        found = self._labels.get(term)
+        if found is None:
+            found = self._labels[term] = self.text(*self.label_text(term))
+        return found
 
     def plain_label(self, term: str) -> str:
         return self.label_text(term)[0]
@@ -387,6 +544,13 @@ class Html:
             self._values[term] = found
         return found
 
+    def row_head(self, predicate: str) -> str:
+        """The start of a property table's row, up to its value."""
+        found = self._row_heads.get(predicate)
+        if found is None:
+            found = self._row_heads[predicate] = f'<tr><th scope="row">{self.predicate(predicate)}</th><td>'
+        return found
+
     def predicate(self, term: str) -> Markup:
         found = self._predicates.get(term)
         if found is None:
@@ -413,12 +577,19 @@ class Html:
         by_lang = {literal(t)[1]: t for t in terms}
         return self.value(by_lang.get(self.lang) or by_lang.get("ja") or terms[0])
 
-    def query(self, sparql: str) -> str:
-        """A link to the query page running `sparql` (the endpoint setting may be relative to the site root)."""
+    @functools.cached_property
+    def endpoint(self) -> str:
+        """The query page, from pages at this depth (the endpoint setting may be relative to the site root)."""
         endpoint = self.data.settings.sparql_endpoint
-        if "://" not in endpoint:
-            endpoint = self.root + endpoint
-        return f"{endpoint}?query={quote(sparql, safe='')}"
+        return endpoint if "://" in endpoint else self.root + endpoint
+
+    def query(self, sparql: str) -> str:
+        """A link to the query page running `sparql`."""
+        return self.query_quoted(quote(sparql, safe=""))
+
+    def query_quoted(self, quoted: str) -> str:
+        """A link to the query page running a query already quoted for a URL (by `quote(…, safe="")`)."""
+        return f"{self.endpoint}?query={quoted}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -438,7 +609,7 @@ def page_context(data: SiteData, h: Html, path: str) -> dict:
         "h": h,
         "path": path,
         "switch_href": h.root + ("en/" if other == "en" else "") + path,
-        "query_page": h.query("").split("?", 1)[0],
+        "query_page": h.endpoint,
         "source_href": h.root + "source/" + data.settings.source.name,
         "corrections_href": h.root + "data/corrections.csv",
         "data_credit_ja": data.text["ja"]["credit"],
@@ -547,7 +718,9 @@ def _short_prefecture_name(name: str, lang: str) -> str:
     return name
 
 
-def network_context(data: SiteData, h: Html, n: Network) -> dict:
+def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
+    """What a network's section shows. Records are namespaces, not dicts: a template reads `n.figures` as an
+    attribute, which Jinja tries first (on a dict it fails with an exception before Jinja tries the key)."""
     t = h.t
     idx = data.idx
 
@@ -573,15 +746,15 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
         outcome = idx.one(assessment, _rld("outcome")) if assessment else None
         reason = h.in_language(assessment, _rld("reason")) if assessment else None
         outcomes.append(
-            {
-                "criterion": c,
-                "criterion_link": h.link(c.term),
-                "definition": h.in_language(c.term, f"<{SKOS}definition>"),
-                "code": OUTCOME_CODES.get(outcome or "", ""),
-                "outcome": h.label(outcome) if outcome else escape(t["unknown"]),
-                "reason": reason or (escape(t["reason_met"]) if outcome == MET else ""),
-                "assessment": h.href(assessment) if assessment else None,
-            }
+            SimpleNamespace(
+                criterion=c,
+                criterion_link=h.link(c.term),
+                definition=h.in_language(c.term, f"<{SKOS}definition>"),
+                code=OUTCOME_CODES.get(outcome or "", ""),
+                outcome=h.label(outcome) if outcome else escape(t["unknown"]),
+                reason=reason or (escape(t["reason_met"]) if outcome == MET else ""),
+                assessment=h.href(assessment) if assessment else None,
+            )
         )
 
     comparison = []
@@ -591,111 +764,98 @@ def network_context(data: SiteData, h: Html, n: Network) -> dict:
         pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
         type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)
         comparison.append(
-            {
-                "label": label,
-                "value": None if value is None else h.number(value),
-                "pref_rank": pref_rank,
-                "pref_of": pref_of,
-                "pref_median": pref_median,
-                "type_rank": type_rank,
-                "type_of": type_of,
-                "type_median": type_median,
-            }
+            SimpleNamespace(
+                label=label,
+                value=None if value is None else h.number(value),
+                pref_rank=pref_rank,
+                pref_of=pref_of,
+                pref_median=pref_median,
+                type_rank=type_rank,
+                type_of=type_of,
+                type_median=type_median,
+            )
         )
     same_pref = data.by_prefecture.get(n.prefecture, [])
     shown = same_pref[:PEERS_SHOWN]
     if n not in shown:
         shown = [*shown[: PEERS_SHOWN - 1], n]
-    return {
-        "figures": figures,
-        "outcomes": outcomes,
-        "comparison": comparison,
-        "prefecture": h.link(n.prefecture) if n.prefecture else "",
-        "prefecture_href": h.href(n.prefecture) if n.prefecture else None,
-        "coverage": h.label(n.coverage_type) if n.coverage_type else "",
-        "peers": network_rows(data, h, shown, current=n.term),
-        "peers_total": len(same_pref),
-    }
+    return SimpleNamespace(
+        figures=figures,
+        outcomes=outcomes,
+        comparison=comparison,
+        prefecture=h.link(n.prefecture) if n.prefecture else "",
+        prefecture_href=h.href(n.prefecture) if n.prefecture else None,
+        coverage=h.label(n.coverage_type) if n.coverage_type else "",
+        peers=network_rows(data, h, shown, current=n.term),
+        peers_total=len(same_pref),
+    )
 
 
-def prefecture_context(data: SiteData, h: Html, term: str) -> dict:
+def prefecture_context(data: SiteData, h: Html, term: str) -> SimpleNamespace:
     networks = [n for n in data.networks if n.prefecture == term]
-    return {
-        "rows": network_rows(data, h, networks),
-        "count": len(networks),
-        "meeting": sum(1 for n in networks if data.meets_assessable(n)),
-    }
+    return SimpleNamespace(
+        rows=network_rows(data, h, networks),
+        count=len(networks),
+        meeting=sum(1 for n in networks if data.meets_assessable(n)),
+    )
 
 
-def criterion_summary(data: SiteData, h: Html, c: Criterion) -> dict:
+def criterion_summary(data: SiteData, h: Html, c: Criterion) -> SimpleNamespace:
     """Outcome counts and the networks with each outcome, for the criteria page and a criterion's page."""
     by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOME_CODES.values()}
     for n in data.networks:
         code = OUTCOME_CODES.get(data.outcome(n, c) or "")
         if code:
             by_outcome[code].append(h.link(n.term))
-    return {
-        "criterion": c,
-        "link": h.link(c.term),
-        "label": h.label(c.term),
-        "definition": h.in_language(c.term, f"<{SKOS}definition>"),
-        "scope_note": h.in_language(c.term, f"<{SKOS}scopeNote>"),
-        "based_on": [h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
-        "outcomes": [(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
-        "total": sum(len(v) for v in by_outcome.values()),
-    }
+    return SimpleNamespace(
+        criterion=c,
+        link=h.link(c.term),
+        label=h.label(c.term),
+        definition=h.in_language(c.term, f"<{SKOS}definition>"),
+        scope_note=h.in_language(c.term, f"<{SKOS}scopeNote>"),
+        based_on=[h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
+        outcomes=[(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
+        total=sum(len(v) for v in by_outcome.values()),
+    )
 
 
-def html_list(items: list[Markup]) -> Markup:
+def joined(items: Iterable[Markup | str]) -> Markup:
+    """Items joined (text is escaped, Markup kept): the rows of a table, with no template loop."""
+    return Markup("".join(item if type(item) is Markup else escape(item) for item in items))
+
+
+def html_list(items: Iterable[Markup | str]) -> Markup:
     """`<li>` items (text is escaped, Markup kept): joined here, so the longest lists cost no template loop."""
-    return Markup("".join(f"<li>{escape(item)}</li>" for item in items))
+    return Markup("".join(f"<li>{item if type(item) is Markup else escape(item)}</li>" for item in items))
 
 
 def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
     """The rows of the property table: every predicate of `subject` with its values (several become a list,
     the page's language first)."""
-    grouped: dict[str, list[tuple[bool, Markup]]] = defaultdict(list)
     own_language = f'"@{h.lang}'
-    for p, o in data.idx.out.get(subject, ()):
-        grouped[p].append((not o.endswith(own_language), h.value(o)))
     rows = []
-    for p in sorted(grouped, key=lambda p: _predicate_order(data, p)):
-        values = [v for _, v in sorted(grouped[p], key=lambda pair: pair[0])]
-        joined = values[0] if len(values) == 1 else f'<ul class="values">{html_list(values)}</ul>'
-        rows.append(f'<tr><th scope="row">{h.predicate(p)}</th><td>{joined}</td></tr>\n')
+    for p, objects in data.property_groups(subject):
+        if len(objects) == 1:
+            rows.append(f"{h.row_head(p)}{h.value(objects[0])}</td></tr>\n")
+            continue
+        first = [h.value(o) for o in objects if o.endswith(own_language)]
+        values = first + [h.value(o) for o in objects if not o.endswith(own_language)]
+        rows.append(f'{h.row_head(p)}<ul class="values">{html_list(values)}</ul></td></tr>\n')
     return Markup("".join(rows))
 
 
-def _predicate_order(data: SiteData, p: str) -> tuple[int, int, str]:
-    first = {RDF_TYPE: 0, RDFS_LABEL: 1}
-    if p in first:
-        return (first[p], 0, p)
-    if p in data.rank:
-        return (2, data.rank[p], p)
-    return (3, 0, compact(iri(p)) or p)
-
-
-def inverse_groups(data: SiteData, h: Html, subject: str, skip_types: set[str]) -> list[dict]:
-    """Resources that link to `subject`, grouped by the linking property and the class of the linking resource."""
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s, p in data.idx.inverse.get(subject, ()):
-        types = data.idx.types(s)
-        kind = types[-1] if types else ""
-        if kind in skip_types or p == RDF_TYPE:
-            continue
-        groups[(p, kind)].append(s)
-    ordered = sorted(groups, key=lambda g: (_predicate_order(data, g[0]), g[1]))
-    return [
-        {
-            "kind": h.label(kind) if kind else "",
-            "predicate": h.predicate(p),
-            "count": len(groups[(p, kind)]),
-            "links": html_list(
-                [_with_network(data, h, s) if kind == COVERAGE_AREA else h.link(s) for s in groups[(p, kind)]]
-            ),
-        }
-        for p, kind in ordered
-    ]
+def inverse_section(data: SiteData, h: Html, subject: str) -> Markup:
+    """The resources that link to `subject`, grouped by the linking property and the class of the linking
+    resource (none: no section)."""
+    groups = data.inverse_groups(subject)
+    if not groups:
+        return Markup()
+    found = []
+    for p, kind, linking in groups:
+        links = [_with_network(data, h, s) for s in linking] if kind == COVERAGE_AREA else map(h.link, linking)
+        group = {"kind": h.label(kind) if kind else "", "count": len(linking), "predicate": h.predicate(p)}
+        found.append(h.fragment("_inverse_group.html", **group, links=html_list(links)))
+    return h.fragment("_inverse_section.html", groups=Markup("".join(found)))
 
 
 def _with_network(data: SiteData, h: Html, area: str) -> Markup:
@@ -707,43 +867,51 @@ def _with_network(data: SiteData, h: Html, area: str) -> Markup:
     return Markup(f"{h.link(area)}{opening}{comma.join(h.link(n) for n in networks)}{closing}")
 
 
-def resource_context(
-    data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str] = ()
-) -> dict:
+RESOURCE_SLOTS = (
+    *("title", "switch_href", "doc", "kinds", "heading", "iri", "formats"),
+    *("network", "prefecture", "criterion", "rows", "parts", "inverse"),
+)
+
+
+def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str]) -> str:
+    """The page of the resource whose documents are at `path`: resource.html, rendered once per language and
+    depth, filled in with this resource's values."""
     idx = data.idx
     types = idx.types(subject)
-    kind = path.split("/")[1]
-    name = path.rsplit("/", 1)[1]
-    doc_root = h.root + path.rsplit("/", 1)[0] + "/"
-    context = {
+    doc = h.root + path
+    formats = {"doc": doc, "describe": h.query_quoted(queries["describe"])}
+    if "select" in queries:
+        formats["select"] = h.query_quoted(queries["select"])
+    values = {
         "title": h.plain_label(subject),
+        "switch_href": h.switch_root + path + ".html",
+        "doc": doc,
+        "kinds": h.kinds(types),
         "heading": h.label(subject),
-        "kinds": [h.link(t) for t in types],
         "iri": iri(subject),
-        "doc": doc_root + name,
-        "describe": h.query(queries["describe"]),
-        "select": h.query(queries[kind]) if kind in queries else None,
+        "formats": h.fragment("_formats_select.html" if "select" in formats else "_formats.html", **formats),
+        "network": Markup(),
+        "prefecture": Markup(),
+        "criterion": Markup(),
         "rows": property_rows(data, h, subject),
         # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
-        "parts": [
-            {"id": iri(p).partition("#")[2], "heading": h.label(p), "rows": property_rows(data, h, p)} for p in parts
-        ],
-        "network": None,
-        "prefecture": None,
-        "criterion": None,
+        "parts": Markup("".join(_part_section(data, h, p) for p in parts)),
     }
-    skip: set[str] = set()
     if NETWORK in types:
-        context["network"] = network_context(data, h, data.by_term[subject])
-        skip = {ASSESSMENT}
+        values["network"] = h.section("_network_section.html", n=network_context(data, h, data.by_term[subject]))
     elif PREFECTURE in types:
-        context["prefecture"] = prefecture_context(data, h, subject)
+        values["prefecture"] = h.section("_prefecture_section.html", prefecture=prefecture_context(data, h, subject))
     elif CRITERION in types:
         criterion = next(c for c in data.criteria if c.term == subject)
-        context["criterion"] = criterion_summary(data, h, criterion)
-        skip = {ASSESSMENT}
-    context["inverse"] = inverse_groups(data, h, subject, skip)
-    return context
+        values["criterion"] = h.section("_criterion_section.html", c=criterion_summary(data, h, criterion))
+    values["inverse"] = inverse_section(data, h, subject)
+    return h.skeleton("resource.html", RESOURCE_SLOTS).fill(values)
+
+
+def _part_section(data: SiteData, h: Html, part: str) -> Markup:
+    return h.fragment(
+        "_part_section.html", id=iri(part).partition("#")[2], heading=h.label(part), rows=property_rows(data, h, part)
+    )
 
 
 def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
@@ -821,18 +989,20 @@ def environment(templates: Path) -> jinja2.Environment:
     )
     env.filters["number"] = lambda v: "" if v is None else Html.number(v)
     env.filters["items"] = html_list
+    env.filters["joined"] = joined
     # Imported once here rather than by `{% from … import %}` in each page, which would cost a lookup per page.
     env.globals["macros"] = env.get_template("_macros.html").module
     return env
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: str, text: str) -> None:
     """Write a new file with plain system calls: ~22,000 files make Python's buffered file objects show."""
-    data = memoryview(text.encode("utf-8"))
+    data = text.encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        while data:
-            data = data[os.write(fd, data) :]
+        written = os.write(fd, data)
+        while written < len(data):
+            written += os.write(fd, memoryview(data)[written:])
     finally:
         os.close(fd)
 
@@ -851,9 +1021,28 @@ class Stats:
     pages: int
 
 
+@contextlib.contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """The site stage allocates millions of short-lived objects and leaves only a few hundred in reference
+    cycles: the cycle collector, which runs every few hundred allocations and walks the whole graph now and
+    then, would only cost time (about 5 % of the stage) and, in forked workers, copies of shared memory."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
     """Write the pages and documents of DIR/site/ from the build's triples, beside the downloads and catalogue
     files that `catalog.publish` has already put there."""
+    with _without_cycle_collector():
+        return _build_site(triples, settings, out, published, echo)
+
+
+def _build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
     paths = settings.paths
     site = out / "site"
     idx = index(triples)
@@ -869,9 +1058,8 @@ def build_site(triples: set[str], settings: Settings, out: Path, published: cata
         downloads=published.downloads,
         schema_org=published.schema_org,
     )
-    writer = Writer(data, environment(paths.site_templates), site)
-    write_resources(writer, settings.site_workers)
-    writer.site_pages(site_charts.read_tile_positions(paths.prefecture_tiles))
+    positions = site_charts.read_tile_positions(paths.prefecture_tiles)
+    write_all(Writer(data, environment(paths.site_templates), site, positions), settings.site_workers)
     shutil.copytree(paths.site_assets, site / "assets")
     shutil.copyfile(paths.htaccess, site / ".htaccess")
     pages = (len(data.documents) + 3) * len(LANGS)
@@ -882,12 +1070,14 @@ def build_site(triples: set[str], settings: Settings, out: Path, published: cata
 class Writer:
     """Writes the documents and pages of the site; its caches make each page cheap once a few are written."""
 
-    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path) -> None:
-        self.data, self.env, self.site = data, env, site
+    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path, positions: dict[str, tuple[int, int]]):
+        self.data, self.env, self.site, self.positions = data, env, site, positions
+        self.prefix = f"{site}{os.sep}"  # file names as strings: pathlib's joins show over ~22,000 files
         self.terms = TermWriter()
         self.helpers: dict[tuple[str, str], Html] = {}
         self.resource = env.get_template("resource.html")
-        self.queries = {name: env.get_template(f"queries/{name}.rq") for name in ("describe", "network", "prefecture")}
+        self.queries = {name: QueryLink(env.get_template(f"queries/{name}.rq")) for name in ("network", "prefecture")}
+        self.describe = QueryLink(env.get_template("queries/describe.rq"))
 
     def helper(self, lang: str, root: str) -> Html:
         found = self.helpers.get((lang, root))
@@ -900,17 +1090,18 @@ class Writer:
         for lang in LANGS:
             target = _lang_path(lang, path)
             h = self.helper(lang, _root(target))
-            _write(self.site / target, template.render(page_context(self.data, h, path) | make_context(h)))
+            _write(self.prefix + target, template.render(page_context(self.data, h, path) | make_context(h)))
 
     def documents(self, path: str) -> None:
         """doc/{kind}/{key}.nt, .ttl and .jsonld."""
         triples = document_triples(self.data.idx, self.data.documents[path], with_inverse=path != "doc/def")
-        target = self.site / path
-        _write(target.with_name(target.name + ".nt"), ntriples(triples))
-        _write(target.with_name(target.name + ".ttl"), turtle(triples, self.terms))
-        _write(target.with_name(target.name + ".jsonld"), jsonld(triples, self.terms))
+        target = self.prefix + path
+        _write(f"{target}.nt", ntriples(triples))
+        _write(f"{target}.ttl", turtle(triples, self.terms))
+        _write(f"{target}.jsonld", jsonld(triples, self.terms))
 
     def resource_page(self, path: str) -> None:
+        """doc/{kind}/{key}.html and en/doc/{kind}/{key}.html."""
         data = self.data
         subjects = data.documents[path]
         if path == "doc/def":
@@ -920,17 +1111,19 @@ class Writer:
             return
         subject, parts = subjects[0], subjects[1:]
         kind = path.split("/")[1]
-        queries = {
-            name: self.queries[name].render(iri=iri(subject), vocabulary=RLD).strip()
-            for name in ("describe", kind)
-            if name in self.queries
-        }
-        self.render(f"{path}.html", self.resource, lambda h: resource_context(data, h, path, subject, queries, parts))
+        quoted = quote(iri(subject), safe="")
+        queries = {"describe": self.describe.quoted(quoted)}
+        if kind in self.queries:
+            queries["select"] = self.queries[kind].quoted(quoted)
+        for lang in LANGS:
+            target = _lang_path(lang, f"{path}.html")
+            h = self.helper(lang, _root(target))
+            _write(self.prefix + target, resource_html(data, h, path, subject, queries, parts))
 
-    def site_pages(self, positions: dict[str, tuple[int, int]]) -> None:
+    def site_pages(self) -> None:
         """The landing, criteria and downloads pages, the sitemap and robots.txt."""
         data, get = self.data, self.env.get_template
-        self.render("index.html", get("index.html"), lambda h: landing_context(data, h, positions))
+        self.render("index.html", get("index.html"), lambda h: landing_context(data, h, self.positions))
         self.render(
             "criteria.html",
             get("criteria.html"),
@@ -938,45 +1131,109 @@ class Writer:
         )
         self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.site))
         pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
-        _write(self.site / "sitemap.xml", get("sitemap.xml").render(base=data.base, pages=pages, langs=LANGS))
-        _write(self.site / "robots.txt", get("robots.txt").render(base=data.base))
+        entry = get("_sitemap_url.xml")
+        urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]
+        entries = "".join(url.fill({"page": page}) for page in pages for url in urls)
+        _write(self.prefix + "sitemap.xml", get("sitemap.xml").render(urls=Markup(entries)))
+        _write(self.prefix + "robots.txt", get("robots.txt").render(base=data.base))
 
 
-_WRITER: Writer | None = None  # the writer that forked workers inherit
+SITE_PAGES = ""  # the task of the landing, criteria and downloads pages, the sitemap and robots.txt
+TASK_SIZE = 48  # resources per task: small, so that every worker has work until the end
 
 
-def _write_share(share: int, shares: int) -> int:
-    """Write every `shares`-th resource's documents and pages, starting at `share` (run in a worker)."""
-    assert _WRITER is not None
-    paths = list(_WRITER.data.documents)[share::shares]
-    for path in paths:
-        _WRITER.documents(path)
-        _WRITER.resource_page(path)
-    return len(paths)
+def tasks(data: SiteData) -> list[list[str]]:
+    """The work in tasks of document paths: the site pages, the vocabulary, then the resources in path order
+    (so by folder)."""
+    paths = sorted(data.documents, key=lambda path: path != "doc/def")
+    return [[SITE_PAGES], paths[:1]] + [paths[i : i + TASK_SIZE] for i in range(1, len(paths), TASK_SIZE)]
 
 
-def write_resources(writer: Writer, workers: int) -> None:
-    """The documents and pages of every resource, shared among `workers` forked processes (1: in this one).
+class TaskQueue:
+    """Task numbers that forked workers claim when they are free, from either end of the list.
+
+    Workers at opposite ends write into different folders until they meet: on ext4, two processes creating
+    files in one folder at once were several times slower than one alone here (benchmarks/bench_site.py).
+    """
+
+    def __init__(self, count: int) -> None:
+        self.ends = multiprocessing.Array("q", [0, count - 1])  # next from the front, next from the back
+
+    def claim(self, from_back: bool) -> int | None:
+        with self.ends.get_lock():
+            front, back = self.ends[0], self.ends[1]
+            if front > back:
+                return None
+            if from_back:
+                self.ends[1] = back - 1
+                return back
+            self.ends[0] = front + 1
+            return front
+
+
+def _work(writer: Writer, tasks: Iterable[list[str]]) -> None:
+    for paths in tasks:
+        for path in paths:
+            if path == SITE_PAGES:
+                writer.site_pages()
+            else:
+                writer.documents(path)
+                writer.resource_page(path)
+
+
+def write_all(writer: Writer, workers: int) -> None:
+    """Every resource's documents and pages, and the site pages, shared among `workers` forked processes (1: in
+    this one). Each claims the next task when it is free, so all stay busy to the end; and when they end, the
+    system drops their memory at once, where this process would free the caches of its pages object by object.
 
     Each file is written by exactly one process and depends only on the data, so the output is the
     same whatever the number of workers.
     """
-    global _WRITER
-    for lang in LANGS:
-        for path in writer.data.documents:
-            (writer.site / _lang_path(lang, path)).parent.mkdir(parents=True, exist_ok=True)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        _WRITER = writer
-        try:
-            _write_share(0, 1)
-        finally:
-            _WRITER = None
+    folders = {os.path.dirname(_lang_path(lang, path)) for lang in LANGS for path in writer.data.documents}
+    for folder in sorted(folders):
+        os.makedirs(writer.prefix + folder, exist_ok=True)
+    jobs = tasks(writer.data)
+    if workers <= 1 or not hasattr(os, "fork"):
+        _work(writer, jobs)
         return
-    _WRITER = writer
+    queue = TaskQueue(len(jobs))
+
+    def claimed(from_back: bool) -> Iterator[list[str]]:
+        while (i := queue.claim(from_back)) is not None:
+            yield jobs[i]
+
+    children: list[tuple[int, int]] = []  # (process id, the pipe that reports its error)
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for future in [pool.submit(_write_share, share, workers) for share in range(workers)]:
-                future.result()
+        for n in range(workers):
+            children.append(_fork(lambda from_back=n % 2 == 1: _work(writer, claimed(from_back))))
     finally:
-        _WRITER = None
+        errors = [error for error in map(_wait, children) if error]
+    if errors:
+        raise RuntimeError(f"a site worker failed:\n{errors[0]}")
+
+
+def _fork(run: Callable[[], None]) -> tuple[int, int]:
+    """Run `run` in a forked process: its process id, and the pipe where it reports an error."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: report an error, then leave without the parent's exit handlers
+        os.close(read)
+        status = 0
+        try:
+            run()
+        except BaseException:
+            os.write(write, traceback.format_exc().encode("utf-8", "replace"))
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write)
+    return pid, read
+
+
+def _wait(child: tuple[int, int]) -> str:
+    """Wait for a forked worker to finish: its error, if it had one."""
+    pid, read = child
+    with os.fdopen(read, "rb") as pipe:
+        error = pipe.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    return error or (f"worker exited with status {status}" if status else "")

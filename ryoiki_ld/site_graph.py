@@ -136,7 +136,12 @@ class TermWriter:
         self._turtle: dict[str, str] = {}
         self._compact: dict[str, str | None] = {}
         self._json_key: dict[str, tuple[str, str]] = {}
-        self._json_value: dict[tuple[str, bool], tuple[str, str | None]] = {}
+        self._json_value: dict[str, tuple[str, str | None]] = {}
+        self._json_type: dict[str, tuple[str, str | None]] = {}
+        self._json_id: dict[str, str] = {}
+        self._prefix: dict[str, str | None] = {}
+        self._headers: dict[frozenset[str], str] = {}
+        self._contexts: dict[frozenset[str], str] = {}
 
     def compact(self, iri_: str) -> str | None:
         if iri_ not in self._compact:
@@ -153,7 +158,8 @@ class TermWriter:
 
     def json_value(self, term: str, is_type: bool) -> tuple[str, str | None]:
         """A term as a JSON-LD value (a bare compact IRI for `@type`) and the form that names its prefix."""
-        found = self._json_value.get((term, is_type))
+        cache = self._json_type if is_type else self._json_value
+        found = cache.get(term)
         if found is None:
             form = None
             if is_type:
@@ -170,7 +176,14 @@ class TermWriter:
                 else:
                     form = self.compact(datatype) or datatype
                     value = {"@value": text, "@type": form}
-            found = self._json_value[(term, is_type)] = (json.dumps(value, ensure_ascii=False), form)
+            found = cache[term] = (json.dumps(value, ensure_ascii=False), form)
+        return found
+
+    def json_id(self, subject: str) -> str:
+        """The start of a subject's node object: `{"@id": "…"`."""
+        found = self._json_id.get(subject)
+        if found is None:
+            found = self._json_id[subject] = '{"@id": ' + json.dumps(iri(subject), ensure_ascii=False)
         return found
 
     def turtle(self, term: str) -> str:
@@ -187,45 +200,68 @@ class TermWriter:
             self._turtle[term] = found
         return found
 
+    def prefixes(self, forms: Iterable[str]) -> frozenset[str]:
+        """The prefixes that the short forms `forms` use."""
+        found = set()
+        for form in forms:
+            prefix = self._prefix.get(form, "")
+            if prefix == "":
+                prefix = self._prefix[form] = _prefix(form)
+            if prefix:
+                found.add(prefix)
+        return frozenset(found)
+
+    def turtle_header(self, prefixes: frozenset[str]) -> str:
+        found = self._headers.get(prefixes)
+        if found is None:
+            found = self._headers[prefixes] = "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in sorted(prefixes))
+        return found
+
+    def json_context(self, prefixes: frozenset[str]) -> str:
+        found = self._contexts.get(prefixes)
+        if found is None:
+            found = self._contexts[prefixes] = json.dumps({p: PREFIXES[p] for p in sorted(prefixes)})
+        return found
+
+
+def _prefix(form: str) -> str | None:
+    """The known prefix that a short form (`prefix:local`, or a literal with such a datatype) uses, if any."""
+    if form[0] == '"':
+        form = form.rpartition('"^^')[2]
+    if form and form[0] not in '<"' and ":" in form:
+        prefix = form.split(":", 1)[0]
+        if prefix in PREFIXES:
+            return prefix
+    return None
+
 
 def turtle(triples: list[Triple], terms: TermWriter) -> str:
     """Turtle with prefixes, one block per subject, predicates joined with `;` and objects with `,`."""
-    blocks: list[str] = []
+    short = terms.turtle
     used: set[str] = set()
     subject = predicate = None
     parts: list[str] = []
     for s, p, o in triples:
-        obj = terms.turtle(o)
-        used.add(obj)
+        obj = short(o)
         if s != subject:
             if parts:
-                blocks.append("".join(parts) + " .\n")
+                parts.append(" .\n\n")
             subject, predicate = s, p
-            pred = "a" if p == RDF_TYPE else terms.turtle(p)
-            used.update((terms.turtle(s), pred))
-            parts = [f"{terms.turtle(s)} {pred} {obj}"]
+            pred = "a" if p == RDF_TYPE else short(p)
+            name = short(s)
+            used.add(name)
+            parts += (name, " ", pred, " ", obj)
         elif p != predicate:
             predicate = p
-            pred = "a" if p == RDF_TYPE else terms.turtle(p)
-            used.add(pred)
-            parts.append(f" ;\n    {pred} {obj}")
+            pred = "a" if p == RDF_TYPE else short(p)
+            parts += (" ;\n    ", pred, " ", obj)
         else:
-            parts.append(f", {obj}")
+            parts += (", ", obj)
+        used.add(pred)
+        used.add(obj)
     if parts:
-        blocks.append("".join(parts) + " .\n")
-    header = "".join(f"@prefix {p}: <{PREFIXES[p]}> .\n" for p in _used_prefixes(used))
-    return header + "\n" + "\n".join(blocks)
-
-
-def _used_prefixes(forms: Iterable[str]) -> list[str]:
-    found = set()
-    for form in forms:
-        if form[0] == '"':
-            _, _, datatype = form.rpartition('"^^')
-            form = datatype
-        if form and form[0] not in '<"' and ":" in form:
-            found.add(form.split(":", 1)[0])
-    return sorted(p for p in found if p in PREFIXES)
+        parts.append(" .\n")
+    return terms.turtle_header(terms.prefixes(used)) + "\n" + "".join(parts)
 
 
 def jsonld(triples: list[Triple], terms: TermWriter) -> str:
@@ -234,29 +270,25 @@ def jsonld(triples: list[Triple], terms: TermWriter) -> str:
     Written from cached JSON fragments of each term rather than through `json.dumps` of whole nodes: the
     same terms recur in thousands of documents, and this is what keeps the site stage fast.
     """
-    nodes: list[str] = []
     used: set[str] = set()
     subject = predicate = None
     parts: list[str] = []
+    key_of, value_of, type_of = terms.json_key, terms._json_value.get, terms._json_type.get
     for s, p, o in triples:
         if s != subject:
-            if parts:
-                nodes.append("".join(parts) + "]}")
+            parts.append("]},\n  " + terms.json_id(s) if parts else terms.json_id(s))
             subject, predicate = s, None
-            parts = ['{"@id": ', json.dumps(iri(s), ensure_ascii=False)]
         if p != predicate:
-            key, form = terms.json_key(p)
+            key, form = key_of(p)
             used.add(form)
             parts.append(f"], {key}: [" if predicate is not None else f", {key}: [")
             predicate = p
         else:
             parts.append(", ")
-        value, form = terms.json_value(o, p == RDF_TYPE)
-        if form:
-            used.add(form)
-        parts.append(value)
-    if parts:
-        nodes.append("".join(parts) + "]}")
-    context = json.dumps({p: PREFIXES[p] for p in _used_prefixes(used)})
-    graph = ",\n  ".join(nodes)
-    return f'{{"@context": {context},\n "@graph": [\n  {graph}\n]}}\n'
+        is_type = p == RDF_TYPE
+        found = (type_of if is_type else value_of)(o) or terms.json_value(o, is_type)
+        if found[1]:
+            used.add(found[1])
+        parts.append(found[0])
+    graph = "".join(parts) + "]}" if parts else ""
+    return f'{{"@context": {terms.json_context(terms.prefixes(used))},\n "@graph": [\n  {graph}\n]}}\n'

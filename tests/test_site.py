@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import http.client
 import json
@@ -26,13 +27,14 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from ryoiki_ld import iris, site_graph
+from ryoiki_ld import catalog, iris, site, site_graph
 from ryoiki_ld.config import Settings
 from ryoiki_ld.errors import SourceError
 from ryoiki_ld.site import Html, SiteData, load_text
 
 from . import sitelinks
 from .conftest import HOSTILE_AREA, HOSTILE_NAME, run_cli
+from .test_cli import tree_digest
 
 BASE = "https://w3id.org/ryoiki-ld/"
 RLD = "https://w3id.org/ryoiki-ld/def#"
@@ -618,3 +620,34 @@ def test_every_page_carries_the_source_credit_and_what_was_changed(built):
         english = page.relative_to(built / "site").parts[0] == "en"
         assert credit in text, page
         assert ("What we changed:" if english else "加工の内容：") in text, page
+
+
+# --- workers --------------------------------------------------------------------------------------
+
+
+def _site_stage_again(built: Path, out: Path, workers: int) -> Path:
+    """The site stage alone, with `workers` processes, on a copy of what the rest of `built` wrote."""
+    for part in ("data", "dump", "validation"):
+        shutil.copytree(built / part, out / part)
+    triples = set((built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8").splitlines())
+    settings = dataclasses.replace(Settings(), site_workers=workers)
+    published = catalog.publish(settings, out, triples)
+    site.build_site(triples, settings, out, published, lambda _: None)
+    return out / "site"
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_the_site_is_the_same_whatever_the_number_of_workers(built, tmp_path, workers):
+    """`build` writes the site with its default workers (two on a 2-core machine): all in this process, or three
+    forked workers claiming tasks from both ends of the list, write the same bytes in every file."""
+    again = _site_stage_again(built, tmp_path / "out", workers)
+    assert tree_digest(again) == tree_digest(built / "site")
+
+
+def test_a_failing_worker_stops_the_site_stage_with_its_error(built, tmp_path, monkeypatch):
+    def broken(self: site.Writer, path: str) -> None:
+        raise ValueError(f"no page for {path}")
+
+    monkeypatch.setattr(site.Writer, "resource_page", broken)  # forked workers inherit it
+    with pytest.raises(RuntimeError, match=r"a site worker failed:(.|\n)*ValueError: no page for doc/"):
+        _site_stage_again(built, tmp_path / "out", 2)
