@@ -221,6 +221,13 @@ def query_command(query: str, output_format: str, out: Path) -> None:
     help="Memory for answers to repeated identical queries (0: no cache).",
 )
 @click.option(
+    "--store-in",
+    type=click.Choice(["memory", "disk"]),
+    default=ServeSettings.store_in,
+    show_default=True,
+    help="Where the workers query the store: a copy in memory (faster), or the on-disk store (for data larger than memory).",
+)
+@click.option(
     "--access-log",
     type=click.Path(path_type=Path),
     default=None,
@@ -235,6 +242,7 @@ def serve(
     workers: int,
     memory_mb: int,
     cache_mb: int,
+    store_in: str,
     access_log: Path | None,
 ) -> None:
     """Serve the SPARQL endpoint (/sparql), the built site and /id/ dereferencing from OUT.
@@ -244,7 +252,9 @@ def serve(
     from .server import serve as run_server
 
     limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, memory_mb=memory_mb, cache_mb=cache_mb)
-    run_server(ServeSettings(out=out, host=host, port=port, limits=limits, access_log=access_log), _echo_err)
+    run_server(
+        ServeSettings(out=out, host=host, port=port, limits=limits, access_log=access_log, store_in=store_in), _echo_err
+    )
 
 
 def main() -> None:

@@ -177,6 +177,7 @@ class ServeSettings:
     port: int = 8000
     limits: Limits = field(default_factory=Limits)
     access_log: Path | None = None  # JSON lines; None = standard error
+    store_in: str = "memory"  # "memory": each worker queries a copy of the store in memory; "disk": the store itself
     paths: Paths = field(default_factory=Paths)
 
 

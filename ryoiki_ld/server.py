@@ -236,7 +236,7 @@ class App:
         self.description_template = (paths.serve_data / "service-description.ttl").read_text(encoding="utf-8")
         self.descriptions: dict[tuple[str, str], bytes] = {}
         self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
-        self.evaluator = Evaluator(self.out.store.resolve(), self.limits, self.retire)
+        self.evaluator = Evaluator(self.out.store.resolve(), self.limits, self.retire, settings.store_in == "memory")
         self.started = time.monotonic()
         self._tasks: list[asyncio.Task] = []
 
@@ -382,6 +382,7 @@ class App:
             "triples": self.manifest.triples,
             "base_iri": self.manifest.base_iri,
             "site": self.out.site.is_dir(),
+            "store": "in memory (a copy)" if self.evaluator.in_memory else "on disk",
             "workers": self.link.status(),
             "this_worker": {**self.evaluator.counts(), "retiring": self.evaluator.retiring},
             "worker_network": self.network,

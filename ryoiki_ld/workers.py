@@ -5,7 +5,8 @@ on serving other requests; but pyoxigraph has no timeout, and a thread cannot be
 
 - `Supervisor` (the `serve` process) opens the listening socket and forks `workers` worker processes that
   share it, plus one spare that is started (store open, application built) and waits. It evaluates nothing.
-- A worker evaluates queries in a few threads of its own (`Evaluator`), each on a deep stack. A watch on its
+- A worker evaluates queries in a few threads of its own (`Evaluator`), each on a deep stack, on a copy of
+  the store in memory by default (`--store-in`). A watch on its
   event loop, every 50 ms, answers a query that has run past the time limit with 503 at once; the worker
   then retires: it tells the supervisor, which puts the spare to work and starts a new spare; it stops
   accepting connections, lets its other requests finish (each bounded by the time limit), and exits, which
@@ -125,6 +126,16 @@ class Job:
     finished: threading.Lock = field(default_factory=threading.Lock)
 
 
+def open_store_copy(store_dir: Path) -> ox.Store:
+    """An in-memory copy of the on-disk store, every graph and quad: the workers only ever read it, and Oxigraph
+    evaluates on memory without RocksDB's lookups (measured: the aggregate query of bench_serve 0.27 ms against
+    0.89 ms from disk)."""
+    disk = ox.Store.read_only(str(store_dir))
+    store = ox.Store()
+    store.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    return store
+
+
 @dataclass
 class Evaluator:
     """Evaluates queries in threads of this process, each within the time limit; see the module docstring.
@@ -135,12 +146,13 @@ class Evaluator:
     store_dir: Path
     limits: Limits
     retire: Callable[[str], None]
+    in_memory: bool = True  # copy the store into memory: 1.5-3x faster evaluation, and the same answers
     threads: int = QUERY_THREADS
     pending: set[Job] = field(default_factory=set)  # queued or evaluating
     retiring: str | None = None
 
     def __post_init__(self) -> None:
-        self.store = ox.Store.read_only(str(self.store_dir))
+        self.store = open_store_copy(self.store_dir) if self.in_memory else ox.Store.read_only(str(self.store_dir))
         self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
         old = threading.stack_size(QUERY_STACK_BYTES)  # the parser recurses once per level of the query

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+import rdflib.compare
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
@@ -735,6 +736,7 @@ def test_health(server):
     assert reply.status == 200 and health["status"] == "ok"
     assert health["triples"] == read_manifest(Output(server.out)).triples
     assert health["base_iri"] == BASE
+    assert health["store"] == "in memory (a copy)"
     assert health["limits"]["time_limit_s"] == TIME_LIMIT_S and health["limits"]["max_rows"] == MAX_ROWS
     assert health["workers"]["serving"] == 2 and health["workers"]["spare"] == 1
     assert health["this_worker"]["pid"] in worker_pids(server.process.pid)
@@ -780,6 +782,37 @@ def test_every_example_query_runs_through_the_endpoint(server):
             assert json.loads(reply.body)["results"]["bindings"], example["file"]
         else:
             assert len(rdflib.Graph().parse(data=reply.body, format="turtle")) > 0
+
+
+def canonical(reply: Reply) -> object:
+    """An answer with its order and blank node labels left out: the two kinds of store may differ in those."""
+    if reply.header("Content-Type").startswith("application/sparql-results+json"):
+        results = json.loads(reply.body)
+        if "boolean" in results:
+            return results["boolean"]
+        return sorted(json.dumps(row, sort_keys=True) for row in results["results"]["bindings"])
+    return set(rdflib.compare.to_canonical_graph(rdflib.Graph().parse(data=reply.body, format="nt")))
+
+
+def test_the_store_on_disk_gives_the_same_answers_as_its_copy_in_memory(server):
+    on_disk = start_server(server.out, "--workers", "1", "--store-in", "disk")
+    try:
+        assert json.loads(fetch(on_disk, "GET", "/health").body)["store"] == "on disk"
+        accept = "application/sparql-results+json, application/n-triples"
+        queries = [example["query"] for example in json.loads(fetch(server, "GET", "/query/examples.json").body)]
+        queries += [
+            "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }",
+            "SELECT ?g (COUNT(*) AS ?quads) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            f"DESCRIBE <{BASE}id/network/001>",
+            "ASK { ?n a <https://w3id.org/ryoiki-ld/def#Network> }",
+            "CONSTRUCT { ?c ?p ?o } WHERE { ?c a <https://w3id.org/ryoiki-ld/def#Criterion> ; ?p ?o }",
+        ]
+        for query in queries:
+            answers = [get_query(s, query, accept) for s in (server, on_disk)]
+            assert [a.status for a in answers] == [200, 200], query
+            assert canonical(answers[0]) == canonical(answers[1]), query
+    finally:
+        assert stop(on_disk) == 0
 
 
 # --- the site and /id/ dereferencing ----------------------------------------------------------------
