@@ -126,13 +126,13 @@ class Job:
     finished: threading.Lock = field(default_factory=threading.Lock)
 
 
-def open_store_copy(store_dir: Path) -> ox.Store:
+def copy_into_memory(disk: ox.Store) -> ox.Store:
     """An in-memory copy of the on-disk store, every graph and quad: the workers only ever read it, and Oxigraph
     evaluates on memory without RocksDB's lookups (measured: the aggregate query of bench_serve 0.27 ms against
-    0.89 ms from disk)."""
-    disk = ox.Store.read_only(str(store_dir))
+    0.89 ms from disk). `extend`, not `bulk_extend`: the bulk loader reserves ~90 MiB more address space while it
+    runs, which counts against the worker's memory limit."""
     store = ox.Store()
-    store.bulk_extend(disk.quads_for_pattern(None, None, None, None))
+    store.extend(disk.quads_for_pattern(None, None, None, None))
     return store
 
 
@@ -152,7 +152,7 @@ class Evaluator:
     retiring: str | None = None
 
     def __post_init__(self) -> None:
-        self.store = open_store_copy(self.store_dir) if self.in_memory else ox.Store.read_only(str(self.store_dir))
+        disk = ox.Store.read_only(str(self.store_dir))
         self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
         old = threading.stack_size(QUERY_STACK_BYTES)  # the parser recurses once per level of the query
@@ -160,19 +160,30 @@ class Evaluator:
             for i in range(self.threads):
                 threading.Thread(target=self._work, name=f"query-{i}", daemon=True).start()
         except RuntimeError:  # no address space left for the thread's stack
-            memory = None
-        else:
-            memory = address_space_mb()
+            self._refuse_limit("more to start")
         finally:
             threading.stack_size(old)
+        memory = self._check_limit("before its first query")
+        self.store = disk
+        if self.in_memory:  # after the check: a copy that does not fit would abort the process, not say why
+            self.store = copy_into_memory(disk)
+            memory = self._check_limit("with its copy of the store")
         limit = self.limits.memory_mb
         self.memory_stop_mb = (memory + (limit - memory) // 2) if limit and memory else None
-        if limit and (memory is None or limit - memory < 2 * MIN_QUERY_MEMORY_MB):
-            needs = f"{memory} MiB of address space before its first query" if memory else "more to start"
-            raise RyoikiError(
-                f"a worker needs {needs}, and twice {MIN_QUERY_MEMORY_MB} MiB more for queries; "
-                f"a memory limit of {limit} MiB is too low: raise --memory-mb"
-            )
+
+    def _check_limit(self, when: str) -> int | None:
+        """This process's address space now, if the memory limit leaves queries enough above it."""
+        memory = address_space_mb()
+        if self.limits.memory_mb and memory and self.limits.memory_mb - memory < 2 * MIN_QUERY_MEMORY_MB:
+            self._refuse_limit(f"{memory} MiB of address space {when}")
+        return memory
+
+    def _refuse_limit(self, needs: str) -> None:
+        hint = " (or --store-in disk)" if self.in_memory else ""
+        raise RyoikiError(
+            f"a worker needs {needs}, and twice {MIN_QUERY_MEMORY_MB} MiB more for queries; "
+            f"a memory limit of {self.limits.memory_mb} MiB is too low: raise --memory-mb{hint}"
+        )
 
     def start(self) -> None:
         """Begin watching, on the running event loop."""
@@ -412,9 +423,12 @@ class Supervisor:
         for i in range(self.size + 1):
             self._spawn(spare=i == self.size)
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not self.stopping and any(c.state == "starting" for c in self.children.values()):
+        while not self.stopping:
+            # Count first: workers that all failed in one wait leave no child "starting" behind.
             if len(self.children) < self.size + 1:
                 raise WorkerFailed("a worker did not start (see the messages above)")
+            if not any(c.state == "starting" for c in self.children.values()):
+                return
             if time.monotonic() > deadline:
                 raise WorkerFailed(f"the workers did not start within {READY_TIMEOUT_S:g} s")
             self._wait(1.0)

@@ -588,6 +588,36 @@ def test_too_little_memory_for_a_worker_is_an_error(built):
     assert result.returncode == 2 and "raise --memory-mb" in result.stderr and "Traceback" not in result.stderr
 
 
+ALL_FAIL_AT_ONCE = textwrap.dedent(
+    """
+    import sys, time
+    from ryoiki_ld.config import Limits
+    from ryoiki_ld.errors import RyoikiError
+    from ryoiki_ld.workers import Supervisor, WorkerFailed
+
+    def fail(link, network):
+        raise RyoikiError("this worker cannot start")
+
+    class AllAtOnce(Supervisor):
+        def _wait(self, timeout):
+            time.sleep(1.0)  # by now every worker has failed: the selector reports them all in one batch
+            super()._wait(timeout)
+
+    try:
+        AllAtOnce(2, Limits(memory_mb=0), fail, print).run(print)
+    except WorkerFailed as e:
+        sys.exit(f"stopped: {e}")
+    sys.exit("started without a worker")
+    """
+)
+
+
+def test_workers_that_all_fail_at_once_stop_the_start():
+    result = subprocess.run([sys.executable, "-c", ALL_FAIL_AT_ONCE], capture_output=True, text=True, timeout=60)
+    assert result.stderr.count("this worker cannot start") == 3
+    assert result.stderr.endswith("stopped: a worker did not start (see the messages above)\n"), result.stderr
+
+
 def test_workers_killed_from_outside_are_replaced(built, tmp_path):
     """A worker killed mid-query (here all of them) takes its connections with it: the client sees the
     connection close with no answer, never a 200 with a cut body; new workers take over."""
