@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Literal
 
 import click
 
@@ -190,7 +191,7 @@ def query_command(query: str, output_format: str, out: Path) -> None:
     type=click.FloatRange(min=0.1),
     default=Limits.time_limit_s,
     show_default=True,
-    help="Seconds a query may run; then its worker is killed and the client told.",
+    help="Seconds a query may run; then the client is told at once and its worker retires.",
 )
 @click.option(
     "--max-rows",
@@ -242,7 +243,7 @@ def serve(
     workers: int,
     memory_mb: int,
     cache_mb: int,
-    store_in: str,
+    store_in: Literal["memory", "disk"],
     access_log: Path | None,
 ) -> None:
     """Serve the SPARQL endpoint (/sparql), the built site and /id/ dereferencing from OUT.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -177,7 +178,9 @@ class ServeSettings:
     port: int = 8000
     limits: Limits = field(default_factory=Limits)
     access_log: Path | None = None  # JSON lines; None = standard error
-    store_in: str = "memory"  # "memory": each worker queries a copy of the store in memory; "disk": the store itself
+    store_in: Literal["memory", "disk"] = (
+        "memory"  # "memory": each worker queries a copy of the store in memory; "disk": the store itself
+    )
     paths: Paths = field(default_factory=Paths)
 
 

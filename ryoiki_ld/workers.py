@@ -146,7 +146,7 @@ class Evaluator:
     store_dir: Path
     limits: Limits
     retire: Callable[[str], None]
-    in_memory: bool = True  # copy the store into memory: 1.5-3x faster evaluation, and the same answers
+    in_memory: bool  # query a copy of the store in memory: 1.4-3x faster evaluation, the same answers
     threads: int = QUERY_THREADS
     pending: set[Job] = field(default_factory=set)  # queued or evaluating
     retiring: str | None = None

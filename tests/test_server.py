@@ -832,7 +832,7 @@ def test_the_store_on_disk_gives_the_same_answers_as_its_copy_in_memory(server):
         queries = [example["query"] for example in json.loads(fetch(server, "GET", "/query/examples.json").body)]
         queries += [
             "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }",
-            "SELECT ?g (COUNT(*) AS ?quads) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            "SELECT ?class (COUNT(?s) AS ?instances) WHERE { ?s a ?class } GROUP BY ?class",
             f"DESCRIBE <{BASE}id/network/001>",
             "ASK { ?n a <https://w3id.org/ryoiki-ld/def#Network> }",
             "CONSTRUCT { ?c ?p ?o } WHERE { ?c a <https://w3id.org/ryoiki-ld/def#Criterion> ; ?p ?o }",
