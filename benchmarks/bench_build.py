@@ -20,6 +20,7 @@ import rdflib
 
 from ryoiki_ld import extract, link, mapping
 from ryoiki_ld.config import Settings
+from ryoiki_ld.rdf import PREFIXES
 
 
 def timed(fn, *args):
@@ -50,7 +51,7 @@ def run(size_label: str, table: pd.DataFrame, settings: Settings, gazetteer: lin
     with tempfile.TemporaryDirectory() as tmp:
         _, t_dump = timed(mapping.write_dumps, triples, Path(tmp) / "d")
     ordered = [q.triple for q in ox.parse(input="\n".join(sorted(triples)).encode(), format=ox.RdfFormat.N_TRIPLES)]
-    _, t_ox_ttl = timed(lambda: ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=mapping.PREFIXES))
+    _, t_ox_ttl = timed(lambda: ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
     line = (
         f"{size_label:>8} | {len(table):>7} rows {len(triples):>9} triples | link {t_link:6.2f} s  "
         f"map {t_map:6.2f} s  sort+dumps(nt+ttl+jsonld) {t_dump:6.2f} s | oxigraph ttl {t_ox_ttl:6.2f} s"

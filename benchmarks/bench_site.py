@@ -30,7 +30,8 @@ import pandas as pd
 import rdflib
 
 from ryoiki_ld import catalog, extract, link, mapping, pipeline, site, site_graph
-from ryoiki_ld.config import Settings
+from ryoiki_ld.config import Output, Settings
+from ryoiki_ld.rdf import PREFIXES
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_build import synthetic, timed
@@ -51,7 +52,7 @@ def build_inputs(table: pd.DataFrame, settings: Settings, out: Path, gazetteer: 
     links.to_csv(data / "area_links.csv", index=False)
     statuses.to_csv(data / "area_resolution.csv", index=False)
     triples = mapping.map_tables(table, links, settings) | catalog.metadata(settings)
-    pipeline.validate_and_assess(triples, settings, out / "validation", quiet)
+    pipeline.validate_and_assess(triples, settings, Output(out), quiet)
     (out / "dump").mkdir()
     mapping.write_dumps(triples, out / "dump" / "ryoiki-ld")
     return triples
@@ -60,11 +61,11 @@ def build_inputs(table: pd.DataFrame, settings: Settings, out: Path, gazetteer: 
 def site_seconds(triples: set[str], settings: Settings, out: Path, workers: int) -> tuple[float, float, site.Stats]:
     """Wall-clock and CPU seconds (this process only) of the whole site stage, and its counts."""
     shutil.rmtree(out / "site", ignore_errors=True)
-    published = catalog.publish(settings, out, triples)  # the downloads and catalogue files, before the site stage
+    published = catalog.publish(settings, Output(out), triples)  # the downloads and catalogue files, before the site stage
     os.sync()
     cpu = time.process_time()
     options = dataclasses.replace(settings, site_workers=workers)
-    stats, seconds = timed(site.build_site, triples, options, out, published, quiet)
+    stats, seconds = timed(site.build_site, triples, options, Output(out), published, quiet)
     return seconds, time.process_time() - cpu, stats
 
 
@@ -99,7 +100,7 @@ def documents_in_memory(triples: set[str], settings: Settings) -> tuple[float, f
         for path, subjects in paths.items():
             doc = site_graph.document_triples(idx, subjects, with_inverse=path != "doc/def")
             graph = rdflib.Graph(bind_namespaces="none")
-            for prefix, namespace in mapping.PREFIXES.items():
+            for prefix, namespace in PREFIXES.items():
                 graph.bind(prefix, namespace)
             graph.parse(data=site_graph.ntriples(doc), format="nt")
             graph.serialize(format="nt"), graph.serialize(format="turtle"), graph.serialize(format="json-ld")

@@ -17,20 +17,14 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
-from . import mapping
-from .config import Settings
+from . import iris, mapping
+from .config import CATALOG_FILES, Output, Settings
 from .errors import RyoikiError
+from .rdf import DCAT, DCTERMS, FOAF, PREFIXES, RDFS, SCHEMA, SPDX, VCARD, XSD, prefixes
 
-DCAT = "http://www.w3.org/ns/dcat#"
-DCTERMS = "http://purl.org/dc/terms/"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-VOID_PREFIXES = {**mapping.PREFIXES, "void": "http://rdfs.org/ns/void#", "foaf": "http://xmlns.com/foaf/0.1/"}
+VOID_PREFIXES = {**PREFIXES, **prefixes("void")}
 # DCAT 3 declares dcat:byteSize's range; Oxigraph would otherwise keep it as xsd:integer.
-_RANGES = {f"<{DCAT}byteSize> <{RDFS}range> <{mapping.XSD}nonNegativeInteger> ."}
-
-
-def dataset_iri(settings: Settings) -> str:
-    return f"{settings.base_iri}id/dataset/ryoiki-ld"
+_RANGES = {f"<{DCAT}byteSize> <{RDFS}range> <{XSD}nonNegativeInteger> ."}
 
 
 def metadata(settings: Settings) -> set[str]:
@@ -42,17 +36,6 @@ def metadata(settings: Settings) -> set[str]:
     record = mapping.load_rdf(paths.catalog_metadata, base_iri=settings.base_iri)
     tables = {"distributions": mapping.read_table(paths.distributions)}
     return record | mapping.run_mappings(tables, mapping.mapping_config(settings), paths.catalog_mappings)
-
-
-# The catalogue files under DIR/site, by the name `ryoiki-ld catalog --format` and the site use for them.
-FILES = {
-    "dcat": "catalog.ttl",
-    "dcat-jsonld": "catalog.jsonld",
-    "dcat-nt": "catalog.nt",
-    "void": ".well-known/void",
-    "ckan": "ckan-package.json",
-    "schemaorg": "schema-org.jsonld",
-}
 
 
 @dataclass(frozen=True)
@@ -71,15 +54,14 @@ class Download:
 @dataclass(frozen=True)
 class Published:
     downloads: list[Download]
-    files: dict[str, Path]  # FILES key → the catalogue file written
+    files: dict[str, Path]  # CATALOG_FILES key → the catalogue file written
     schema_org: dict  # the schema.org Dataset, for the landing page
 
 
-def publish(settings: Settings, out: Path, triples: set[str]) -> Published:
-    """Copy the downloads into out/site and write the catalogue files describing them (see FILES):
+def publish(settings: Settings, out: Output, triples: set[str]) -> Published:
+    """Copy the downloads into out/site and write the catalogue files describing them (`config.CATALOG_FILES`):
     DCAT with every file's size and SHA-256, VoID, the CKAN package and the schema.org Dataset."""
-    site = out / "site"
-    downloads = copy_downloads(settings, out, site)
+    downloads = copy_downloads(settings, out)
     files = pd.DataFrame(
         [{"key": d.key, "byte_size": d.byte_size, "sha256": d.sha256} for d in downloads],
         columns=["key", "byte_size", "sha256"],
@@ -91,25 +73,30 @@ def publish(settings: Settings, out: Path, triples: set[str]) -> Published:
         settings.paths.catalog_mappings,
     )
     record = record_of(triples | sized, subjects_of(metadata(settings) | sized))
-    mapping.write_dumps(mapping.restore_declared_ranges(record, _RANGES), site / "catalog")
-    void = site / FILES["void"]
+    # catalog.ttl, .nt and .jsonld, written as the dumps are
+    mapping.write_dumps(mapping.restore_declared_ranges(record, _RANGES), out.catalog_file("dcat").with_suffix(""))
+    void = out.catalog_file("void")
     void.parent.mkdir(parents=True, exist_ok=True)
     void.write_bytes(void_turtle(triples, config, settings))
     store = _store(record)
-    _write_json(site / FILES["ckan"], ckan_package(store, settings))
+    _write_json(out.catalog_file("ckan"), ckan_package(store, settings))
     dataset = schema_org(store, settings)
-    _write_json(site / FILES["schemaorg"], dataset)
-    return Published(downloads, {key: site / path for key, path in FILES.items()}, dataset)
+    _write_json(out.catalog_file("schemaorg"), dataset)
+    return Published(downloads, {key: out.catalog_file(key) for key in CATALOG_FILES}, dataset)
 
 
-def copy_downloads(settings: Settings, out: Path, site: Path) -> list[Download]:
+def copy_downloads(settings: Settings, out: Output) -> list[Download]:
     """Publish every distribution's file at its path under the site, with its size and SHA-256."""
     published = []
     for d in mapping.read_table(settings.paths.distributions).itertuples():
-        origin = {"build": out / d.path, "project": settings.paths.root / d.path, "source": settings.source}[d.origin]
+        origin = {
+            "build": out.root / d.path,
+            "project": settings.paths.root / d.path,
+            "source": settings.source,
+        }[d.origin]
         if not origin.is_file():
             raise RyoikiError(f"{settings.paths.distributions}: distribution {d.key}: {origin} was not written")
-        target = site / d.path
+        target = out.site / d.path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(origin, target)
         published.append(
@@ -189,7 +176,7 @@ def _one(store: ox.Store, subject: str, predicate: str, lang: str | None = None)
 
 def _distributions(store: ox.Store, dataset: str) -> list[dict]:
     query = f"""
-        PREFIX dcat: <{DCAT}> PREFIX dcterms: <{DCTERMS}> PREFIX spdx: <http://spdx.org/rdf/terms#>
+        PREFIX dcat: <{DCAT}> PREFIX dcterms: <{DCTERMS}> PREFIX spdx: <{SPDX}>
         SELECT ?d ?url ?media ?format ?size ?sha ?conforms WHERE {{
           <{dataset}> dcat:distribution ?d .
           ?d dcat:downloadURL ?url ; dcat:mediaType ?media ; dcterms:format ?format .
@@ -220,18 +207,18 @@ def _distributions(store: ox.Store, dataset: str) -> list[dict]:
 
 def schema_org(store: ox.Store, settings: Settings) -> dict:
     """A schema.org Dataset as dataset search engines read it (embedded in the landing page)."""
-    dataset = dataset_iri(settings)
+    dataset = iris.dataset_iri(settings.base_iri)
     publisher = _one(store, dataset, DCTERMS + "publisher")
     report = _one(store, dataset, DCTERMS + "source")
     period = _one(store, dataset, DCTERMS + "temporal")
-    catalog = f"{settings.base_iri}id/catalog/ryoiki-ld"
+    catalog = iris.catalog_iri(settings.base_iri)
     rights = _one(store, dataset, DCTERMS + "rights")
     organization = {
         "@type": "Organization",
         "@id": publisher,
-        "name": _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "ja"),
-        "alternateName": _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "en"),
-        "url": _one(store, publisher, "http://xmlns.com/foaf/0.1/homepage"),
+        "name": _one(store, publisher, FOAF + "name", "ja"),
+        "alternateName": _one(store, publisher, FOAF + "name", "en"),
+        "url": _one(store, publisher, FOAF + "homepage"),
     }
     return {
         "@context": "https://schema.org/",
@@ -261,11 +248,11 @@ def schema_org(store: ox.Store, settings: Settings) -> dict:
                 "alternateName": "Ministry of Health, Labour and Welfare",
             },
         },
-        "spatialCoverage": {"@type": "Place", "name": "日本", "sameAs": "http://www.wikidata.org/entity/Q17"},
+        "spatialCoverage": {"@type": "Place", "name": "日本", "sameAs": PREFIXES["wd"] + "Q17"},
         "temporalCoverage": f"{_one(store, period, DCAT + 'startDate')}/{_one(store, period, DCAT + 'endDate')}",
         "datePublished": _one(store, dataset, DCTERMS + "issued"),
         "dateModified": _one(store, dataset, DCTERMS + "modified"),
-        "version": _one(store, f"{settings.base_iri}id/software/ryoiki-ld", "http://schema.org/softwareVersion"),
+        "version": _one(store, iris.software_iri(settings.base_iri), SCHEMA + "softwareVersion"),
         "includedInDataCatalog": {
             "@type": "DataCatalog",
             "@id": catalog,
@@ -295,13 +282,13 @@ def ckan_package(store: ox.Store, settings: Settings) -> dict:
     frequency_of_update, spatial, temporal) and ckanext-dcat's extras, read off the DCAT record.
     `owner_org` is the portal organization's name, which the curator sets on upload.
     """
-    dataset = dataset_iri(settings)
+    dataset = iris.dataset_iri(settings.base_iri)
     publisher = _one(store, dataset, DCTERMS + "publisher")
     contact = _one(store, dataset, DCAT + "contactPoint")
     period = _one(store, dataset, DCTERMS + "temporal")
     licence = _one(store, dataset, DCTERMS + "license")
     start, end = _one(store, period, DCAT + "startDate"), _one(store, period, DCAT + "endDate")
-    publisher_name = _one(store, publisher, "http://xmlns.com/foaf/0.1/name", "ja")
+    publisher_name = _one(store, publisher, FOAF + "name", "ja")
     spatial = _objects(store, dataset, DCTERMS + "spatial")
     extras = {
         "uri": dataset,
@@ -321,8 +308,8 @@ def ckan_package(store: ox.Store, settings: Settings) -> dict:
         "temporal_end": end,
         "publisher_name": publisher_name,
         "publisher_uri": publisher,
-        "contact_name": _one(store, contact, "http://www.w3.org/2006/vcard/ns#fn", "ja"),
-        "contact_uri": _one(store, contact, "http://www.w3.org/2006/vcard/ns#hasURL"),
+        "contact_name": _one(store, contact, VCARD + "fn", "ja"),
+        "contact_uri": _one(store, contact, VCARD + "hasURL"),
         "rights": _one(store, _one(store, dataset, DCTERMS + "rights"), RDFS + "label", "ja"),
     }
     landing = _one(store, dataset, DCAT + "landingPage")
@@ -333,7 +320,7 @@ def ckan_package(store: ox.Store, settings: Settings) -> dict:
         + "\n\n"
         + _one(store, dataset, DCTERMS + "description", "en"),
         "url": landing,
-        "version": _one(store, f"{settings.base_iri}id/software/ryoiki-ld", "http://schema.org/softwareVersion"),
+        "version": _one(store, iris.software_iri(settings.base_iri), SCHEMA + "softwareVersion"),
         "author": publisher_name,
         "maintainer": publisher_name,
         "license_id": "PDL-1.0",

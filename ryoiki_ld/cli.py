@@ -9,8 +9,17 @@ from typing import Literal
 
 import click
 
-from . import __version__, catalog, pipeline, validate
-from .config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, DEFAULT_SPARQL_ENDPOINT, Limits, Output, ServeSettings, Settings
+from . import __version__, formats, pipeline, validate
+from .config import (
+    CATALOG_FILES,
+    DEFAULT_BASE_IRI,
+    DEFAULT_SOURCE,
+    DEFAULT_SPARQL_ENDPOINT,
+    Limits,
+    Output,
+    ServeSettings,
+    Settings,
+)
 from .errors import RyoikiError, SourceError
 
 
@@ -72,7 +81,7 @@ def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str) -> None:
 )
 @click.option(
     "--input-format",
-    type=click.Choice(list(validate.INPUT_FORMATS)),
+    type=click.Choice([f.name for f in formats.INPUTS]),
     help="Syntax of FILES when their extension does not say it.",
 )
 @click.option(
@@ -103,7 +112,7 @@ def validate_command(
     if files:
         triples = set(validate.parse_lines(validate.reference_triples(settings)))
     else:
-        dump = out / "dump" / "ryoiki-ld.nt"
+        dump = Output(out).dump_nt
         if not dump.exists():
             raise SourceError(dump, None, "no built dataset here: run `ryoiki-ld build` first, or name a FILE")
         files = (dump,)
@@ -122,7 +131,7 @@ def validate_command(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice([k for k in catalog.FILES if k != "dcat-nt"]),
+    type=click.Choice([k for k in CATALOG_FILES if k != "dcat-nt"]),
     default="dcat",
     show_default=True,
     help="dcat (DCAT-AP 3, Turtle), dcat-jsonld, void (VoID, Turtle), ckan (CKAN package JSON), schemaorg.",
@@ -136,7 +145,7 @@ def validate_command(
 )
 def catalog_command(output_format: str, out: Path) -> None:
     """Print the built dataset's catalogue record: DCAT, VoID, CKAN or schema.org."""
-    path = out / "site" / catalog.FILES[output_format]
+    path = Output(out).catalog_file(output_format)
     if not path.is_file():
         raise SourceError(path, None, "no built catalogue here: run `ryoiki-ld build` first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
@@ -165,7 +174,7 @@ def query_command(query: str, output_format: str, out: Path) -> None:
     Exit status: 0 answered, 2 bad query (the message gives the line and column) or no build.
     """
     from . import store
-    from .mapping import PREFIXES
+    from .rdf import PREFIXES
 
     source = "query"
     if query.startswith("@"):

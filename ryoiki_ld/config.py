@@ -97,9 +97,14 @@ class Paths:
         return self.root / "site" / "query"
 
     @property
-    def serve_data(self) -> Path:
-        """The service description template and the media types of served files."""
-        return self.data / "serve"
+    def service_description(self) -> Path:
+        """The SPARQL service description template that `serve` completes."""
+        return self.data / "serve" / "service-description.ttl"
+
+    @property
+    def formats(self) -> Path:
+        """The format table (`formats.py`)."""
+        return self.data / "formats.csv"
 
     @property
     def site(self) -> Path:
@@ -134,15 +139,74 @@ class Paths:
         return self.site / "deploy" / "nginx.conf"
 
 
+# The catalogue files under DIR/site: `ryoiki-ld catalog --format` name → path and format (`formats.py` ext).
+CATALOG_FILES: dict[str, tuple[str, str]] = {
+    "dcat": ("catalog.ttl", "ttl"),
+    "dcat-jsonld": ("catalog.jsonld", "jsonld"),
+    "dcat-nt": ("catalog.nt", "nt"),
+    "void": (".well-known/void", "ttl"),
+    "ckan": ("ckan-package.json", "json"),
+    "schemaorg": ("schema-org.jsonld", "jsonld"),
+}
+DUMP_NAME = "ryoiki-ld"  # dump/ryoiki-ld.{ttl,nt,jsonld}
+
+
 @dataclass(frozen=True)
 class Output:
-    """The layout of a build directory (design.md, "Build output")."""
+    """The layout of a build directory (design.md, "Build output"): every path under DIR is named here."""
 
     root: Path
 
     @property
+    def data(self) -> Path:
+        """The tidy table, its CSVW metadata, the corrections and the area links."""
+        return self.root / "data"
+
+    @property
+    def networks_csv(self) -> Path:
+        return self.data / "networks.csv"
+
+    @property
+    def csvw_metadata(self) -> Path:
+        return self.data / "networks.csv-metadata.json"
+
+    @property
+    def corrections(self) -> Path:
+        return self.data / "corrections.csv"
+
+    @property
+    def area_links(self) -> Path:
+        return self.data / "area_links.csv"
+
+    @property
+    def area_resolution(self) -> Path:
+        return self.data / "area_resolution.csv"
+
+    @property
     def dump(self) -> Path:
         return self.root / "dump"
+
+    @property
+    def dump_stem(self) -> Path:
+        """The dumps without their extension (`.ttl`, `.nt`, `.jsonld` follow)."""
+        return self.dump / DUMP_NAME
+
+    @property
+    def dump_nt(self) -> Path:
+        """The N-Triples dump: the one the store is loaded from and `validate` reads."""
+        return self.dump_stem.with_suffix(".nt")
+
+    @property
+    def validation(self) -> Path:
+        return self.root / "validation"
+
+    @property
+    def validation_report(self) -> Path:
+        return self.validation / "report.ttl"
+
+    @property
+    def eligibility(self) -> Path:
+        return self.validation / "eligibility.csv"
 
     @property
     def store(self) -> Path:
@@ -151,6 +215,10 @@ class Output:
     @property
     def site(self) -> Path:
         return self.root / "site"
+
+    def catalog_file(self, key: str) -> Path:
+        """A catalogue file (CATALOG_FILES) as written under the site."""
+        return self.site / CATALOG_FILES[key][0]
 
     @property
     def manifest(self) -> Path:

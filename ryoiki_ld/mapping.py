@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,29 +20,8 @@ import pyoxigraph as ox
 from . import __version__
 from .config import Settings
 from .errors import SourceError
+from .rdf import INTEGER_SUBTYPES, PREFIXES, RDFS, TABLE, XSD, error_position
 
-TABLE_NS = "https://w3id.org/ryoiki-ld/table/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
-PREFIXES = {
-    "rld": "https://w3id.org/ryoiki-ld/def#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": XSD,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "schema": "http://schema.org/",
-    "prov": "http://www.w3.org/ns/prov#",
-    "vann": "http://purl.org/vocab/vann/",
-    "ic": "http://imi.go.jp/ns/core/rdf#",
-    "wd": "http://www.wikidata.org/entity/",
-    "sac": "http://data.e-stat.go.jp/lod/sac/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcatap": "http://data.europa.eu/r5r/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "vcard": "http://www.w3.org/2006/vcard/ns#",
-    "spdx": "http://spdx.org/rdf/terms#",
-}
 _INTEGER_SUFFIX = f'"^^<{XSD}integer> .'
 _NT = ox.RdfFormat.N_TRIPLES
 
@@ -61,7 +39,7 @@ def _nt_string(values: pd.Series) -> pd.Series:
 
 def row_ntriples(name: str, table: pd.DataFrame) -> str:
     """The csv2rdf-style row graph of one table as N-Triples; unknown (empty) cells give no triple."""
-    url = f"{TABLE_NS}{name}.csv"
+    url = f"{TABLE}{name}.csv"
     subjects = pd.Series([f"<{url}#row={i}>" for i in range(1, len(table) + 1)], index=table.index, dtype=object)
     parts = []
     for column in table.columns:
@@ -81,9 +59,9 @@ def row_ntriples(name: str, table: pd.DataFrame) -> str:
 
 
 def config_ntriples(settings: dict[str, str]) -> str:
-    subject = f"<{TABLE_NS}config>"
+    subject = f"<{TABLE}config>"
     values = _nt_string(pd.Series([settings[k] for k in sorted(settings)], dtype=object))
-    return "".join(f"{subject} <{TABLE_NS}config#{k}> {v} .\n" for k, v in zip(sorted(settings), values, strict=True))
+    return "".join(f"{subject} <{TABLE}config#{k}> {v} .\n" for k, v in zip(sorted(settings), values, strict=True))
 
 
 def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mappings: Path) -> set[str]:
@@ -97,7 +75,7 @@ def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mapp
         try:
             result = store.query(query)
         except SyntaxError as e:
-            raise SourceError(path, error_line(str(e)), f"mapping is not valid SPARQL: {e}") from None
+            raise SourceError(path, error_position(str(e)).line, f"mapping is not valid SPARQL: {e}") from None
         if not isinstance(result, ox.QueryTriples):
             raise SourceError(path, None, "a mapping must be a CONSTRUCT query")
         lines.update(result.serialize(format=_NT).decode("utf-8").splitlines())
@@ -147,24 +125,7 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
     return triples
 
 
-INTEGER_SUBTYPES = {
-    XSD + t
-    for t in (
-        "nonNegativeInteger",
-        "positiveInteger",
-        "nonPositiveInteger",
-        "negativeInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
-_RANGE = "http://www.w3.org/2000/01/rdf-schema#range"
+_RANGE = f"{RDFS}range"
 
 
 def restore_declared_ranges(lines: set[str], ontology: set[str]) -> set[str]:
@@ -193,7 +154,7 @@ def load_rdf(path: Path, base_iri: str | None = None) -> set[str]:
     try:
         triples = [q.triple for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base_iri)]
     except (SyntaxError, ValueError, OSError) as e:
-        raise SourceError(path, error_line(str(e)), f"cannot parse Turtle: {e}") from None
+        raise SourceError(path, error_position(str(e)).line, f"cannot parse Turtle: {e}") from None
     return set(ox.serialize(triples, format=_NT).decode("utf-8").splitlines()) - {""}
 
 
@@ -207,9 +168,3 @@ def write_dumps(lines: set[str], stem: Path) -> list[Path]:
     expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
     jsonld.write_text(json.dumps(expanded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return [ttl, nt, jsonld]
-
-
-def error_line(message: str) -> int | None:
-    """Oxigraph reports positions as 'line N' or 'N:M'; take the line when it is there."""
-    m = re.search(r"line (\d+)", message) or re.search(r"\b(\d+):(\d+)\b", message)
-    return int(m[1]) if m else None

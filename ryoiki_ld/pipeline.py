@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import __version__, catalog, extract, link, mapping, site, store, validate
-from .config import Output, Settings
+from .config import CATALOG_FILES, Output, Settings
 from .errors import DataQualityError, RyoikiError
 
 Echo = Callable[[str], None]
@@ -63,21 +63,21 @@ def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
     check_sparql_endpoint(settings.sparql_endpoint)
-    with atomic_directory(settings.out) as out:
-        data = out / "data"
-        data.mkdir()
+    with atomic_directory(settings.out) as directory:
+        out = Output(directory)
+        out.data.mkdir()
         with stage(echo, "extract"):
             table = extract.extract(settings.source, paths)
-            extract.write_csv(table, data / "networks.csv")
-            shutil.copyfile(paths.csvw_metadata, data / "networks.csv-metadata.json")
-            shutil.copyfile(paths.corrections, data / "corrections.csv")
+            extract.write_csv(table, out.networks_csv)
+            shutil.copyfile(paths.csvw_metadata, out.csvw_metadata)
+            shutil.copyfile(paths.corrections, out.corrections)
             echo(f"  {len(table)} rows from {settings.source}")
 
         with stage(echo, "link"):
             gazetteer = link.Gazetteer(paths.reference, paths.whole_prefecture_phrases)
             links, statuses = link.resolve_table(table, gazetteer)
-            links.to_csv(data / "area_links.csv", index=False, lineterminator="\n")
-            statuses.to_csv(data / "area_resolution.csv", index=False, lineterminator="\n")
+            links.to_csv(out.area_links, index=False, lineterminator="\n")
+            statuses.to_csv(out.area_resolution, index=False, lineterminator="\n")
             rates = link.resolution_rates(statuses)
             for r in rates.itertuples():
                 echo(
@@ -90,17 +90,18 @@ def build(settings: Settings, echo: Echo) -> None:
             echo(f"  {len(triples)} triples from the mappings, the ontology and the catalogue record")
 
         with stage(echo, "validate"):
-            report = validate_and_assess(triples, settings, out / "validation", echo)
+            report = validate_and_assess(triples, settings, out, echo)
 
         with stage(echo, "dump"):
-            (out / "dump").mkdir()
-            for path in mapping.write_dumps(triples, out / "dump" / "ryoiki-ld"):
-                echo(f"  {path.relative_to(out)} ({path.stat().st_size:,} bytes)")
+            out.dump.mkdir()
+            for path in mapping.write_dumps(triples, out.dump_stem):
+                echo(f"  {path.relative_to(out.root)} ({path.stat().st_size:,} bytes)")
 
         with stage(echo, "catalog"):
             published = catalog.publish(settings, out, triples)
             echo(
-                f"  {len(published.downloads)} downloads under site/, described in {', '.join(catalog.FILES.values())}"
+                f"  {len(published.downloads)} downloads under site/, described in "
+                + ", ".join(path for path, _ in CATALOG_FILES.values())
             )
 
         if report.quality_violations:
@@ -111,7 +112,7 @@ def build(settings: Settings, echo: Echo) -> None:
             )
 
         with stage(echo, "store"):
-            manifest = load_store(Output(out), settings)
+            manifest = load_store(out, settings)
             echo(f"  store/ ({manifest.triples:,} triples, {len(manifest.classes)} classes) and build.json")
 
         with stage(echo, "site"):
@@ -121,7 +122,7 @@ def build(settings: Settings, echo: Echo) -> None:
 
 def load_store(out: Output, settings: Settings) -> store.Manifest:
     """Load the N-Triples dump into DIR/store and record the build's facts in DIR/build.json."""
-    loaded = store.build_store(out.dump / "ryoiki-ld.nt", out.store)
+    loaded = store.build_store(out.dump_nt, out.store)
     triples, subjects, properties, classes = store.statistics(loaded)
     del loaded  # closes the store: `serve` and `query` open it read-only
     manifest = store.Manifest(
@@ -137,10 +138,10 @@ def load_store(out: Output, settings: Settings) -> store.Manifest:
     return manifest
 
 
-def validate_and_assess(triples: set[str], settings: Settings, out: Path, echo: Echo) -> validate.Report:
+def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo: Echo) -> validate.Report:
     """Assess every network against the criteria, add the assessments to `triples`, then validate it all.
 
-    Writes out/report.ttl (the SHACL report of all shapes over the final graph) and out/eligibility.csv.
+    Writes the SHACL report of all shapes over the final graph and the eligibility table (DIR/validation/).
     """
     paths = settings.paths
     criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"))
@@ -149,10 +150,10 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Path, echo: 
     config = mapping.mapping_config(settings)
     triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
     report = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "all"))
-    out.mkdir()
-    (out / "report.ttl").write_text(validate.report_turtle(report), encoding="utf-8")
+    out.validation.mkdir()
+    out.validation_report.write_text(validate.report_turtle(report), encoding="utf-8")
     eligibility = validate.eligibility_table(report)
-    eligibility.to_csv(out / "eligibility.csv", index=False, lineterminator="\n")
+    eligibility.to_csv(out.eligibility, index=False, lineterminator="\n")
     counts = eligibility.groupby(["criterion", "outcome"]).size().unstack(fill_value=0)
     for key, row in counts.iterrows():
         echo(

@@ -31,29 +31,20 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from . import iris, sparql, static
-from .config import Output, ServeSettings
+from . import formats, iris, sparql, static
+from .config import CATALOG_FILES, Output, ServeSettings
 from .errors import RyoikiError
-from .iris import Format
+from .formats import HTML, Format
+from .rdf import VOID, XSD_INTEGER, prefixes
 from .static import Headers, Response, text
 from .store import Answer, Manifest, read_manifest, text_answer
-from .workers import Evaluator, Link, Supervisor, WorkerFailed
+from .workers import Evaluator, Link, Query, Supervisor, WorkerFailed
 
-HTML = iris.BY_EXT["html"]
 # The service description: Turtle for anything that accepts everything (curl), HTML for browsers.
-DESCRIPTION_FORMATS: tuple[Format, ...] = (sparql.GRAPH_FORMATS[0], HTML, *sparql.GRAPH_FORMATS[1:])
+DESCRIPTION_FORMATS: tuple[Format, ...] = (formats.GRAPHS[0], HTML, *formats.GRAPHS[1:])
 # A query sent by a browser that prefers HTML to every result format gets the query page, filled in.
-QUERY_PAGE_FORMATS: tuple[Format, ...] = (*sparql.SOLUTION_FORMATS, HTML)
-VOID = "http://rdfs.org/ns/void#"
-XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
-DESCRIPTION_PREFIXES = {
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "void": VOID,
-    "formats": "http://www.w3.org/ns/formats/",
-    "dcterms": "http://purl.org/dc/terms/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rld": "https://w3id.org/ryoiki-ld/def#",
-}
+QUERY_PAGE_FORMATS: tuple[Format, ...] = (*formats.SOLUTIONS, HTML)
+DESCRIPTION_PREFIXES = prefixes("sd", "void", "formats", "dcterms", "rdfs", "rld")
 _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~ ,-]*$")
 FORMAT_PARAMETERS = ("format", "output", "results")  # SPARQLWrapper sends its returnFormat in all three
@@ -181,7 +172,7 @@ def parse_parameters(data: bytes) -> dict[str, list[str]]:
 
 
 @functools.lru_cache(maxsize=1024)
-def pick_format(accept: str | None, named: tuple[str, ...], formats: tuple[Format, ...]) -> Format | None:
+def pick_format(accept: str | None, named: tuple[str, ...], offer: tuple[Format, ...]) -> Format | None:
     """`format=` (a name such as json or a media type, as SPARQLWrapper sends it) wins over Accept.
 
     Memoised: clients send few distinct Accept headers, and negotiation is a large share of a cached answer.
@@ -189,15 +180,11 @@ def pick_format(accept: str | None, named: tuple[str, ...], formats: tuple[Forma
     if named:
         for value in named:
             for piece in value.split(","):
-                found = iris.format_named(piece, formats) or iris.media_type_format(piece, formats)
+                found = formats.named(piece, offer) or formats.of_media_type(piece, offer)
                 if found is not None:
                     return found
         return None
-    return iris.negotiate(accept, formats=formats)
-
-
-def offered(formats: tuple[Format, ...]) -> str:
-    return ", ".join(f"{f.media_type} (format={f.names[0]})" for f in formats)
+    return formats.negotiate(accept, formats=offer)
 
 
 def read_examples(directory: Path) -> list[dict[str, str]]:
@@ -228,12 +215,13 @@ class App:
         self.network = network
         self.server: Any = None  # the uvicorn.Server running this application, stopped when it retires
         paths = settings.paths
-        media_types = static.read_media_types(paths.serve_data / "media-types.csv")
-        self.site = static.StaticFiles([("", self.out.site), ("dump/", self.out.dump)], media_types)
-        self.page_files = static.StaticFiles([("query/", paths.query_page)], media_types, max_age_s=60)
+        # The catalogue's files whose names do not say their format (.well-known/void)
+        named = {path: formats.BY_EXT[ext] for path, ext in CATALOG_FILES.values()}
+        self.site = static.StaticFiles([("", self.out.site), (f"{self.out.dump.name}/", self.out.dump)], named)
+        self.page_files = static.StaticFiles([("query/", paths.query_page)], {}, max_age_s=60)
         self.examples = json.dumps(read_examples(paths.queries), ensure_ascii=False).encode("utf-8")
         self.pages = {name: (paths.query_page / name).read_bytes() for name in ("index.html", "no-site.html")}
-        self.description_template = (paths.serve_data / "service-description.ttl").read_text(encoding="utf-8")
+        self.description_template = paths.service_description.read_text(encoding="utf-8")
         self.descriptions: dict[tuple[str, str], bytes] = {}
         self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
         self.evaluator = Evaluator(self.out.store.resolve(), self.limits, self.retire, settings.store_in == "memory")
@@ -444,8 +432,8 @@ class App:
         accept = request.header("accept")
         if request.method != "POST" and not named and pick_format(accept, (), QUERY_PAGE_FORMATS) is HTML:
             return self.page("index.html")  # a browser following a link to a query
-        solutions = pick_format(accept, named, sparql.SOLUTION_FORMATS)
-        graph = pick_format(accept, named, sparql.GRAPH_FORMATS)
+        solutions = pick_format(accept, named, formats.SOLUTIONS)
+        graph = pick_format(accept, named, formats.GRAPHS)
         note["cache"] = "miss"
         answer = await self.evaluate(
             query, solutions, graph, params.get("default-graph-uri"), params.get("named-graph-uri"), note
@@ -494,17 +482,10 @@ class App:
         note["form"] = seen.form
         note["volatile"] = seen.volatile
         if seen.form in ("SELECT", "ASK") and solutions is None:
-            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.SOLUTION_FORMATS)}")
+            return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.SOLUTIONS)}")
         if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
-            return text_answer(406, f"{seen.form} results are available as: {offered(sparql.GRAPH_FORMATS)}")
-        request = {
-            "query": query,
-            "solutions": solutions.ext if solutions else None,
-            "graph": graph.ext if graph else None,
-            "default_graph": default_graph,
-            "named_graphs": named_graphs,
-        }
-        return await self.evaluator.run(request)
+            return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.GRAPHS)}")
+        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs))
 
     def description(self, request: Request) -> Response:
         """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
@@ -512,7 +493,9 @@ class App:
         fmt = pick_format(request.header("accept"), named, DESCRIPTION_FORMATS)
         headers: Headers = [("Vary", "Accept")]
         if fmt is None:
-            return text(406, f"the service description is available as: {offered(DESCRIPTION_FORMATS)}", headers)
+            return text(
+                406, f"the service description is available as: {formats.offered(DESCRIPTION_FORMATS)}", headers
+            )
         if fmt is HTML:
             return self.page("index.html")
         host = request.header("host") or ""
@@ -524,7 +507,7 @@ class App:
             if len(self.descriptions) > 64:
                 self.descriptions.clear()
             self.descriptions[key] = self._description(root, fmt)
-        return Response(200, [("Content-Type", sparql.content_type(fmt)), *headers], self.descriptions[key])
+        return Response(200, [("Content-Type", fmt.content_type), *headers], self.descriptions[key])
 
     def _description(self, root: str, fmt: Format) -> bytes:
         triples = [q.triple for q in ox.parse(self.description_template, ox.RdfFormat.TURTLE, base_iri=root)]
@@ -535,14 +518,14 @@ class App:
             triples.append(ox.Triple(subject, ox.NamedNode(VOID + predicate), obj))
 
         def count(n: int) -> ox.Literal:
-            return ox.Literal(str(n), datatype=XSD_INTEGER)
+            return ox.Literal(str(n), datatype=ox.NamedNode(XSD_INTEGER))
 
         add(graph, "triples", count(m.triples))
         add(graph, "distinctSubjects", count(m.subjects))
         add(graph, "properties", count(m.properties))
         add(graph, "classes", count(len(m.classes)))
-        add(graph, "uriSpace", ox.Literal(m.base_iri + "id/"))
-        add(graph, "exampleResource", ox.NamedNode(m.base_iri + "id/network/001"))
+        add(graph, "uriSpace", ox.Literal(iris.id_space(m.base_iri)))
+        add(graph, "exampleResource", ox.NamedNode(iris.resource_iri(m.base_iri, "network", "001")))
         for dump in m.dumps:
             add(graph, "dataDump", ox.NamedNode(root + dump))
         for i, (cls, n) in enumerate(m.classes.items(), 1):

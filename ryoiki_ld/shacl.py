@@ -22,11 +22,8 @@ import pyoxigraph as ox
 import rdflib
 
 from .errors import RyoikiError
+from .rdf import INTEGER_SUBTYPES, RDF, RDFS, SH, XSD, XSD_INTEGER
 
-SH = "http://www.w3.org/ns/shacl#"
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 _NT = ox.RdfFormat.N_TRIPLES
 
 # Constraint parameters this engine evaluates; anything else in a shape is refused.
@@ -48,13 +45,7 @@ _PAIR_COMPARISONS = {"lessThan": "<", "lessThanOrEquals": "<="}
 
 # Datatypes whose literals an Oxigraph store re-encodes (integer subtypes become xsd:integer,
 # lexical forms become canonical): results with such values are mapped back to the input's term.
-_INTEGERS = {
-    XSD + t
-    for t in (
-        "integer", "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger", "long",
-        "int", "short", "byte", "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte",
-    )
-}  # fmt: skip
+_INTEGERS = {XSD_INTEGER, *INTEGER_SUBTYPES}
 _NUMERIC = _INTEGERS | {XSD + "decimal", XSD + "float", XSD + "double"}
 
 

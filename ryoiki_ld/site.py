@@ -46,15 +46,13 @@ import pyoxigraph as ox
 from markupsafe import Markup, escape
 
 from . import catalog, iris, site_charts
-from .config import Settings
+from .config import CATALOG_FILES, Output, Settings
 from .errors import SourceError
-from .mapping import PREFIXES
+from .rdf import ONTOLOGY, OUTCOMES, PREFIXES, RDF_TYPE, RDFS_LABEL, SCHEMA, SKOS, VOCABULARY, XSD, compact
+from .rdf import rld as _rld
 from .site_graph import (
-    RDF_TYPE,
-    RDFS_LABEL,
     Index,
     TermWriter,
-    compact,
     document_triples,
     index,
     iri,
@@ -66,20 +64,12 @@ from .site_graph import (
 
 Echo = Callable[[str], None]
 LANGS = ("ja", "en")
-RLD = iris.VOCABULARY
-XSD = PREFIXES["xsd"]
-SKOS = PREFIXES["skos"]
-
-
-def _rld(local: str) -> str:
-    return f"<{RLD}{local}>"
-
+RLD = VOCABULARY
 
 NETWORK, COMBINED, CRITERION, ASSESSMENT = map(_rld, ("Network", "CombinedNetwork", "Criterion", "CriterionAssessment"))
 PREFECTURE, COVERAGE_TYPE, COVERAGE_AREA = _rld("Prefecture"), _rld("CoverageType"), _rld("CoverageArea")
-REPORT = f"<{PREFIXES['schema']}Report>"
-MET, NOT_MET, NOT_ASSESSABLE = _rld("Met"), _rld("NotMet"), _rld("NotAssessable")
-OUTCOME_CODES = {MET: "met", NOT_MET: "not_met", NOT_ASSESSABLE: "not_assessable"}
+REPORT = f"<{SCHEMA}Report>"
+MET = _rld("Met")
 # The counts of the report's table: (measure, property, the tidy table's column named in rld:valueNote).
 MEASURES = (
     ("participating", _rld("participatingInstitutions"), "participating"),
@@ -144,7 +134,7 @@ class SiteData:
     @property
     def files(self) -> set[str]:
         """Site paths of the files the site links to by their IRI (downloads and catalogue files)."""
-        return {d.path for d in self.downloads} | set(catalog.FILES.values())
+        return {d.path for d in self.downloads} | {path for path, _ in CATALOG_FILES.values()}
 
     def __post_init__(self) -> None:
         self.by_term = {n.term: n for n in self.networks}
@@ -475,9 +465,9 @@ class Html:
         """A relative link to what the site has for an IRI term: its page, or a file such as the source text."""
         value = iri(term)
         path = iris.document_path(value, self.data.base)
-        if path == "doc/def":
+        if path == iris.VOCABULARY_DOCUMENT:
             local = value[len(RLD) :] if value.startswith(RLD) else ""
-            return f"{self.home}doc/def.html" + (f"#{local}" if local else "")
+            return f"{self.home}{path}.html" + (f"#{local}" if local else "")
         if path:
             fragment = value.partition("#")[2]
             return f"{self.home}{path}.html" + (f"#{fragment}" if fragment else "")
@@ -627,7 +617,7 @@ def network_rows(data: SiteData, h: Html, networks: list[Network], current: str 
             for c in data.criteria:
                 if c.assessable:
                     o = data.outcome(n, c)
-                    outcomes.append((c.notation, OUTCOME_CODES.get(o or "", ""), h.plain_label(o) if o else ""))
+                    outcomes.append((c.notation, OUTCOMES.get(o or "", ""), h.plain_label(o) if o else ""))
             row = h.network_rows[key] = Markup(
                 h.row_template.render(
                     t=h.t,
@@ -694,7 +684,7 @@ def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int
     schema_org_json = Markup(json.dumps(data.schema_org, ensure_ascii=False, indent=1).replace("<", "\\u003c"))
     return {
         "schema_org_json": schema_org_json,
-        "dataset": f"<{catalog.dataset_iri(data.settings)}>",
+        "dataset": f"<{iris.dataset_iri(data.settings.base_iri)}>",
         "figures": figures,
         "map": tiles,
         "pref_terms": pref_terms,
@@ -750,7 +740,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
                 criterion=c,
                 criterion_link=h.link(c.term),
                 definition=h.in_language(c.term, f"<{SKOS}definition>"),
-                code=OUTCOME_CODES.get(outcome or "", ""),
+                code=OUTCOMES.get(outcome or "", ""),
                 outcome=h.label(outcome) if outcome else escape(t["unknown"]),
                 reason=reason or (escape(t["reason_met"]) if outcome == MET else ""),
                 assessment=h.href(assessment) if assessment else None,
@@ -802,9 +792,9 @@ def prefecture_context(data: SiteData, h: Html, term: str) -> SimpleNamespace:
 
 def criterion_summary(data: SiteData, h: Html, c: Criterion) -> SimpleNamespace:
     """Outcome counts and the networks with each outcome, for the criteria page and a criterion's page."""
-    by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOME_CODES.values()}
+    by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOMES.values()}
     for n in data.networks:
-        code = OUTCOME_CODES.get(data.outcome(n, c) or "")
+        code = OUTCOMES.get(data.outcome(n, c) or "")
         if code:
             by_outcome[code].append(h.link(n.term))
     return SimpleNamespace(
@@ -814,7 +804,7 @@ def criterion_summary(data: SiteData, h: Html, c: Criterion) -> SimpleNamespace:
         definition=h.in_language(c.term, f"<{SKOS}definition>"),
         scope_note=h.in_language(c.term, f"<{SKOS}scopeNote>"),
         based_on=[h.link(o) for o in data.idx.values(c.term, _rld("basedOn"))],
-        outcomes=[(code, h.label(term), by_outcome[code]) for term, code in OUTCOME_CODES.items()],
+        outcomes=[(code, h.label(term), by_outcome[code]) for term, code in OUTCOMES.items()],
         total=sum(len(v) for v in by_outcome.values()),
     )
 
@@ -916,7 +906,7 @@ def _part_section(data: SiteData, h: Html, part: str) -> Markup:
 
 def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
     idx = data.idx
-    ontology = f"<{iris.ONTOLOGY}>"
+    ontology = f"<{ONTOLOGY}>"
     terms = sorted((s for s in subjects if s != ontology), key=lambda s: (data.rank.get(s, 1 << 30), s))
     entries = []
     for s in terms:
@@ -937,22 +927,22 @@ def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
     return {
         "title": h.plain_label(ontology),
         "heading": h.label(ontology),
-        "iri": iris.ONTOLOGY,
+        "iri": ONTOLOGY,
         "rows": property_rows(data, h, ontology),
         "terms": entries,
-        "doc": f"{h.root}doc/def",
-        "describe": h.query(f"DESCRIBE <{iris.ONTOLOGY}>"),
+        "doc": h.root + iris.VOCABULARY_DOCUMENT,
+        "describe": h.query(f"DESCRIBE <{ONTOLOGY}>"),
     }
 
 
-def downloads_context(data: SiteData, h: Html, site: Path) -> dict:
+def downloads_context(data: SiteData, h: Html, out: Output) -> dict:
     return {
         "files": [
             {
                 "href": h.root + d.path,
                 "name": d.path,
                 "title": d.title[h.lang],
-                "doc": h.href(f"<{data.settings.base_iri}id/distribution/{d.key}>"),
+                "doc": h.href(f"<{iris.distribution_iri(data.settings.base_iri, d.key)}>"),
                 "what": d.description[h.lang],
                 "media_type": d.media_type,
                 "size": d.byte_size,
@@ -965,9 +955,9 @@ def downloads_context(data: SiteData, h: Html, site: Path) -> dict:
                 "href": h.root + path,
                 "name": path,
                 "what": h.t[f"dl_{key.replace('-', '_')}"],
-                "size": (site / path).stat().st_size,
+                "size": out.catalog_file(key).stat().st_size,
             }
-            for key, path in catalog.FILES.items()
+            for key, (path, _) in CATALOG_FILES.items()
         ],
     }
 
@@ -1035,16 +1025,16 @@ def _without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
-def build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
+def build_site(triples: set[str], settings: Settings, out: Output, published: catalog.Published, echo: Echo) -> Stats:
     """Write the pages and documents of DIR/site/ from the build's triples, beside the downloads and catalogue
     files that `catalog.publish` has already put there."""
     with _without_cycle_collector():
         return _build_site(triples, settings, out, published, echo)
 
 
-def _build_site(triples: set[str], settings: Settings, out: Path, published: catalog.Published, echo: Echo) -> Stats:
+def _build_site(triples: set[str], settings: Settings, out: Output, published: catalog.Published, echo: Echo) -> Stats:
     paths = settings.paths
-    site = out / "site"
+    site = out.site
     idx = index(triples)
     data = SiteData(
         idx=idx,
@@ -1059,7 +1049,7 @@ def _build_site(triples: set[str], settings: Settings, out: Path, published: cat
         schema_org=published.schema_org,
     )
     positions = site_charts.read_tile_positions(paths.prefecture_tiles)
-    write_all(Writer(data, environment(paths.site_templates), site, positions), settings.site_workers)
+    write_all(Writer(data, environment(paths.site_templates), out, positions), settings.site_workers)
     shutil.copytree(paths.site_assets, site / "assets")
     shutil.copyfile(paths.htaccess, site / ".htaccess")
     pages = (len(data.documents) + 3) * len(LANGS)
@@ -1070,9 +1060,9 @@ def _build_site(triples: set[str], settings: Settings, out: Path, published: cat
 class Writer:
     """Writes the documents and pages of the site; its caches make each page cheap once a few are written."""
 
-    def __init__(self, data: SiteData, env: jinja2.Environment, site: Path, positions: dict[str, tuple[int, int]]):
-        self.data, self.env, self.site, self.positions = data, env, site, positions
-        self.prefix = f"{site}{os.sep}"  # file names as strings: pathlib's joins show over ~22,000 files
+    def __init__(self, data: SiteData, env: jinja2.Environment, out: Output, positions: dict[str, tuple[int, int]]):
+        self.data, self.env, self.out, self.positions = data, env, out, positions
+        self.prefix = f"{out.site}{os.sep}"  # file names as strings: pathlib's joins show over ~22,000 files
         self.terms = TermWriter()
         self.helpers: dict[tuple[str, str], Html] = {}
         self.resource = env.get_template("resource.html")
@@ -1094,7 +1084,9 @@ class Writer:
 
     def documents(self, path: str) -> None:
         """doc/{kind}/{key}.nt, .ttl and .jsonld."""
-        triples = document_triples(self.data.idx, self.data.documents[path], with_inverse=path != "doc/def")
+        triples = document_triples(
+            self.data.idx, self.data.documents[path], with_inverse=path != iris.VOCABULARY_DOCUMENT
+        )
         target = self.prefix + path
         _write(f"{target}.nt", ntriples(triples))
         _write(f"{target}.ttl", turtle(triples, self.terms))
@@ -1104,9 +1096,9 @@ class Writer:
         """doc/{kind}/{key}.html and en/doc/{kind}/{key}.html."""
         data = self.data
         subjects = data.documents[path]
-        if path == "doc/def":
+        if path == iris.VOCABULARY_DOCUMENT:
             self.render(
-                "doc/def.html", self.env.get_template("ontology.html"), lambda h: ontology_context(data, h, subjects)
+                f"{path}.html", self.env.get_template("ontology.html"), lambda h: ontology_context(data, h, subjects)
             )
             return
         subject, parts = subjects[0], subjects[1:]
@@ -1129,7 +1121,7 @@ class Writer:
             get("criteria.html"),
             lambda h: {"summaries": [criterion_summary(data, h, c) for c in data.criteria]},
         )
-        self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.site))
+        self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.out))
         pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
         entry = get("_sitemap_url.xml")
         urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]
@@ -1145,7 +1137,7 @@ TASK_SIZE = 48  # resources per task: small, so that every worker has work until
 def tasks(data: SiteData) -> list[list[str]]:
     """The work in tasks of document paths: the site pages, the vocabulary, then the resources in path order
     (so by folder)."""
-    paths = sorted(data.documents, key=lambda path: path != "doc/def")
+    paths = sorted(data.documents, key=lambda path: path != iris.VOCABULARY_DOCUMENT)
     return [[SITE_PAGES], paths[:1]] + [paths[i : i + TASK_SIZE] for i in range(1, len(paths), TASK_SIZE)]
 
 

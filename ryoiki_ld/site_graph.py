@@ -18,14 +18,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .mapping import PREFIXES
+from .rdf import PREFIXES, RDF_TYPE, RDFS_LABEL, XSD_STRING, compact
 
-RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
-RDFS_LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 Triple = tuple[str, str, str]  # N-Triples terms: <iri>, "literal"@lang / "literal"^^<datatype>
 
-_LOCAL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 _ESCAPE = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))")
 _ECHAR = {"t": "\t", "b": "\b", "n": "\n", "r": "\r", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
 
@@ -94,14 +90,6 @@ def literal(term: str) -> tuple[str, str | None, str | None]:
 def _unescape(m: re.Match) -> str:
     code = m[1] or m[2]
     return chr(int(code, 16)) if code else _ECHAR[m[3]]
-
-
-def compact(iri_: str) -> str | None:
-    """`prefix:local` for an IRI in a known namespace with a plain local name, else None."""
-    for prefix, namespace in PREFIXES.items():
-        if iri_.startswith(namespace) and _LOCAL_NAME.match(iri_[len(namespace) :]):
-            return f"{prefix}:{iri_[len(namespace) :]}"
-    return None
 
 
 # --------------------------------------------------------------------------------------------------

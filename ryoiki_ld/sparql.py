@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .iris import Format
+from .formats import Format
 
 # --- the query text -------------------------------------------------------------------------------
 
@@ -194,54 +194,7 @@ def check(query: str, max_depth: int) -> Inspection:
     return seen
 
 
-_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.DOTALL)
-
-
-def syntax_error(message: str) -> tuple[int | None, int | None, str]:
-    """(line, column, message) from Oxigraph's 'error at L:C: …' syntax error text."""
-    m = _POSITION.search(message)
-    if not m:
-        return None, None, message
-    return int(m[1]), int(m[2]), m[3].strip()
-
-
 # --- result formats -------------------------------------------------------------------------------
-
-# SELECT and ASK results (SPARQL 1.1 Query Results JSON, XML, CSV and TSV). `names` are what `format=`
-# may say; SPARQLWrapper sends its returnFormat there (json, xml, csv, tsv) and, for TSV, the media type.
-SOLUTION_FORMATS: tuple[Format, ...] = (
-    Format("srj", "application/sparql-results+json", ("json", "srj"), ("application/json",)),
-    Format("srx", "application/sparql-results+xml", ("xml", "srx"), ("application/xml", "text/xml")),
-    Format("csv", "text/csv", ("csv",)),
-    Format("tsv", "text/tab-separated-values", ("tsv",)),
-)
-# CONSTRUCT and DESCRIBE results. SPARQLWrapper says turtle, n3, xml, rdf, rdf+xml, json-ld (and json).
-GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("ttl", "text/turtle", ("turtle", "ttl", "n3"), ("application/x-turtle", "application/turtle", "text/n3")),
-    Format("nt", "application/n-triples", ("nt", "ntriples", "n-triples")),
-    Format(
-        "jsonld", "application/ld+json", ("json-ld", "jsonld", "json"), ("application/x-json+ld", "application/json")
-    ),
-    Format("rdf", "application/rdf+xml", ("rdf", "rdf+xml", "xml", "rdfxml"), ("application/xml", "text/xml")),
-)
-OXIGRAPH_RESULTS = {
-    "srj": ox.QueryResultsFormat.JSON,
-    "srx": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-OXIGRAPH_RDF = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdf": ox.RdfFormat.RDF_XML,
-}
-_TEXT = {"text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples"}
-
-
-def content_type(fmt: Format) -> str:
-    """The Content-Type header: text formats say their charset."""
-    return f"{fmt.media_type}; charset=utf-8" if fmt.media_type in _TEXT else fmt.media_type
 
 
 class RowLimitExceeded(Exception):
@@ -279,14 +232,14 @@ def write_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) ->
     counter = _RowCounter(max_rows)
     solutions.serialize(counter, format=ox.QueryResultsFormat.TSV)
     tsv = b"".join(counter.parts)
-    if fmt.ext == "tsv":
+    if fmt.oxigraph == ox.QueryResultsFormat.TSV:
         return tsv, counter.lines - 1
     table = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return table.serialize(format=OXIGRAPH_RESULTS[fmt.ext]), counter.lines - 1
+    return table.serialize(format=fmt.oxigraph), counter.lines - 1
 
 
 def write_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:
-    return answer.serialize(format=OXIGRAPH_RESULTS[fmt.ext])
+    return answer.serialize(format=fmt.oxigraph)
 
 
 def write_triples(
@@ -304,10 +257,10 @@ def write_triples(
 def serialize_triples(triples: list[ox.Triple], fmt: Format, prefixes: dict[str, str]) -> bytes:
     """Turtle and RDF/XML declare only the prefixes the triples use."""
     options = {}
-    if fmt.ext in ("ttl", "rdf"):
+    if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
         iris = {t.predicate.value for t in triples}
         for t in triples:
             for term in (t.subject, t.object):
                 iris.add(term.datatype.value if isinstance(term, ox.Literal) else getattr(term, "value", ""))
         options["prefixes"] = {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
-    return ox.serialize(triples, format=OXIGRAPH_RDF[fmt.ext], **options)
+    return ox.serialize(triples, format=fmt.oxigraph, **options)

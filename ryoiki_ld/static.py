@@ -5,20 +5,22 @@ page's own files at `/query/`. A request path becomes a file path only when ever
 name (no `..`, no dot files, no backslash) and the file, symbolic links resolved, lies inside its root.
 
 Resource IRIs are `{base}id/{kind}/{key}`: `/id/network/001` answers 303 See Other to the document
-that content negotiation picks (`iris.negotiate`: a suffix such as `.ttl` wins over `?format=`, which
-wins over `Accept`), with a relative Location so that the site works under any path.
+that content negotiation picks (`formats.negotiate`: a suffix such as `.ttl` wins over `?format=`, which
+wins over `Accept`), with a relative Location so that the site works under any path. Media types come from
+the format table (`formats.for_file`).
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import urllib.parse
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from pathlib import Path
 
-from . import iris
+from . import formats, iris
+from .formats import Format
+from .rdf import ONTOLOGY
 
 Headers = list[tuple[str, str]]
 
@@ -34,11 +36,6 @@ class Response:
 def text(status: int, message: str, headers: Headers | None = None) -> Response:
     body = (message.rstrip("\n") + "\n").encode("utf-8")
     return Response(status, [("Content-Type", "text/plain; charset=utf-8"), *(headers or [])], body)
-
-
-def read_media_types(path: Path) -> dict[str, str]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return {row["extension"]: row["media_type"] for row in csv.DictReader(f)}
 
 
 def safe_relative(path: str) -> Path | None:
@@ -57,10 +54,11 @@ def safe_relative(path: str) -> Path | None:
 
 @dataclass
 class StaticFiles:
-    """Plain files under `roots`: URL prefix ('' or 'dump/') → directory."""
+    """Plain files under `roots`: URL prefix ('' or 'dump/') → directory. A file's media type is its
+    extension's; `named` gives the format of files whose name does not say it (`.well-known/void`)."""
 
     roots: list[tuple[str, Path]]
-    media_types: dict[str, str]
+    named: dict[str, Format]
     max_age_s: int = 300
 
     def find(self, path: str) -> Path | str | None:
@@ -88,9 +86,8 @@ class StaticFiles:
     def response(self, file: Path, if_none_match: str | None) -> Response:
         stat = file.stat()
         etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}-{file}".encode()).hexdigest()[:20] + '"'
-        well_known = f".well-known/{file.name}" if file.parent.name == ".well-known" else None
-        extension = file.suffix.lstrip(".").lower()
-        media_type = self.media_types.get(well_known or extension, "application/octet-stream")
+        fmt = self.named.get(f"{file.parent.name}/{file.name}") or formats.for_file(file.name)
+        media_type = fmt.content_type if fmt else "application/octet-stream"
         headers = [
             ("ETag", etag),
             ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
@@ -107,16 +104,16 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
     name = path.rsplit("/", 1)[-1]
     _, dot, suffix = name.partition(".")
     resource = path[: len(path) - len(suffix) - 1] if dot else path
-    iri = iris.ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
+    iri = ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
     document = iris.document_path(iri, base)
     vary = [("Vary", "Accept")]
     if document is None or safe_relative(document) is None:
         return text(404, f"no resource is named {iri}", vary)
-    offered = ", ".join(f"{f.media_type} (format={f.names[0]} or .{f.ext})" for f in iris.FORMATS)
+    offered = ", ".join(f"{f.media_type} (format={f.name} or .{f.ext})" for f in formats.DOCUMENTS)
     for named in (suffix if dot else None, format_param):
-        if named is not None and iris.format_named(named) is None:
+        if named is not None and formats.named(named, formats.DOCUMENTS) is None:
             return text(400, f"no format is named {named!r}; {iri} is described in: {offered}", vary)
-    fmt = iris.negotiate(accept, format_param, suffix if dot else None)
+    fmt = formats.negotiate(accept, format_param, suffix if dot else None)
     if fmt is None:
         return text(406, f"{iri} is described in: {offered}", vary)
     if not site.is_dir():

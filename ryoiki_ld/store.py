@@ -8,7 +8,6 @@ writes `DIR/build.json`: the base IRI and the counts the service description pub
 from __future__ import annotations
 
 import json
-import re
 import threading
 import unicodedata
 from collections.abc import Callable
@@ -18,12 +17,12 @@ from typing import TypeVar
 
 import pyoxigraph as ox
 
-from . import sparql
+from . import formats, sparql
 from .config import Output
 from .errors import RyoikiError, SourceError
-from .iris import Format
+from .formats import Format
+from .rdf import RDF_TYPE, compact, error_position
 
-RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Oxigraph's parser recurses once per level of an expression or group; 256 MiB of stack holds the
 # deepest query `Limits.max_query_chars` allows (tested), where the default 8 MiB fails near 10,000 levels.
 QUERY_STACK_BYTES = 256 * 1024 * 1024
@@ -59,7 +58,7 @@ def statistics(store: ox.Store) -> tuple[int, int, int, dict[str, int]]:
     """(triples, distinct subjects, distinct properties, instances per class) of the default graph."""
     classes = {
         row["c"].value: int(row["n"].value)
-        for row in store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ ?s <{RDF_TYPE}> ?c }} GROUP BY ?c")
+        for row in store.query(f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) {{ ?s {RDF_TYPE} ?c }} GROUP BY ?c")
     }
     return (
         _count(store, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"),
@@ -160,16 +159,16 @@ def evaluate(
             kind = "graph" if isinstance(result, ox.QueryTriples) else "solutions"
             return text_answer(406, f"no acceptable format for these {kind}")
         if isinstance(result, ox.QueryBoolean):
-            return Answer(200, sparql.content_type(wanted), sparql.write_boolean(result, wanted), 1)
+            return Answer(200, wanted.content_type, sparql.write_boolean(result, wanted), 1)
         if isinstance(result, ox.QuerySolutions):
             body, rows = sparql.write_solutions(result, wanted, max_rows)
         else:
             body, rows = sparql.write_triples(result, wanted, max_rows, prefixes)
-        return Answer(200, sparql.content_type(wanted), body, rows)
+        return Answer(200, wanted.content_type, body, rows)
     except SyntaxError as e:
-        line, column, message = sparql.syntax_error(str(e))
-        where = f"line {line}, column {column}: " if line else ""
-        return text_answer(400, f"SPARQL syntax error: {where}{message}")
+        at = error_position(str(e))
+        where = f"line {at.line}, column {at.column}: " if at.line else ""
+        return text_answer(400, f"SPARQL syntax error: {where}{at.message}")
     except sparql.RowLimitExceeded as e:
         return text_answer(
             422,
@@ -192,11 +191,7 @@ def _short(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None, pr
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in prefixes.items():
-            local = term.value[len(namespace) :]
-            if term.value.startswith(namespace) and re.fullmatch(r"[\w.-]*", local):
-                return f"{prefix}:{local}"
-        return f"<{term.value}>"
+        return compact(term.value, prefixes) or f"<{term.value}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)
@@ -223,7 +218,7 @@ def render(
     """A query result as `ryoiki-ld query` prints it; a format that does not fit the result is an error."""
     if isinstance(result, ox.QueryTriples):
         if output in ("turtle", "json"):
-            fmt = sparql.GRAPH_FORMATS[0] if output == "turtle" else sparql.GRAPH_FORMATS[2]
+            fmt = formats.TURTLE if output == "turtle" else formats.JSON_LD
             return sparql.serialize_triples(list(result), fmt, prefixes)
         if output == "table":
             rows = [
@@ -237,11 +232,11 @@ def render(
         raise RyoikiError(
             "--format turtle is for CONSTRUCT and DESCRIBE results; SELECT and ASK give table, csv or json"
         )
-    fmt = sparql.SOLUTION_FORMATS[0] if output == "json" else sparql.SOLUTION_FORMATS[2]
+    fmt = formats.JSON_RESULTS if output == "json" else formats.CSV
     if isinstance(result, ox.QueryBoolean):
         return sparql.write_boolean(result, fmt) if output != "table" else f"{bool(result)}\n".lower().encode()
     if output != "table":
-        return result.serialize(format=sparql.OXIGRAPH_RESULTS[fmt.ext])
+        return result.serialize(format=fmt.oxigraph)
     header = [v.value for v in result.variables]
     return table(header, [[_short(t, prefixes) for t in row] for row in result]).encode("utf-8")
 
@@ -256,9 +251,9 @@ def run_query(out: Output, query: str, source: str, output: str, prefixes: dict[
     try:
         return with_deep_stack(lambda: render(store.query(query), output, prefixes))
     except SyntaxError as e:
-        line, column, message = sparql.syntax_error(str(e))
+        at = error_position(str(e))
         raise SourceError(
-            source, line, f"SPARQL syntax error: {message}", column=str(column) if column else None
+            source, at.line, f"SPARQL syntax error: {at.message}", column=str(at.column) if at.column else None
         ) from None
     except (RuntimeError, ValueError) as e:
         raise SourceError(source, None, f"the query could not be evaluated: {e}") from None

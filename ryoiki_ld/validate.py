@@ -22,29 +22,31 @@ from xml.parsers import expat
 import pandas as pd
 import pyoxigraph as ox
 
-from . import extract, link, mapping, shacl
+from . import extract, formats, link, mapping, shacl
 from .config import Paths, Settings
 from .errors import SourceError
+from .formats import Format
+from .rdf import (
+    DCTERMS,
+    OUTCOMES,
+    PREFIXES,
+    RDF_TYPE,
+    RDFS,
+    RDFS_LABEL,
+    SH,
+    SKOS,
+    VOCABULARY,
+    XSD,
+    compact,
+    error_position,
+    prefixes,
+    rld,
+)
 
-SH = shacl.SH
-RLD = "https://w3id.org/ryoiki-ld/def#"
-SHAPES = "https://w3id.org/ryoiki-ld/shapes#"
-DCTERMS = "http://purl.org/dc/terms/"
-SKOS = "http://www.w3.org/2004/02/skos/core#"
 VIOLATION = f"<{SH}Violation>"
 SHAPE_SETS = {"quality": ("quality.ttl",), "criteria": ("criteria.ttl",), "all": ("quality.ttl", "criteria.ttl")}
-INPUT_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "csv": None,
-}
-EXTENSIONS = {
-    ".ttl": "turtle", ".nt": "ntriples", ".jsonld": "jsonld", ".json": "jsonld", ".rdf": "rdfxml",
-    ".xml": "rdfxml", ".owl": "rdfxml", ".csv": "csv",
-}  # fmt: skip
-OUTCOMES = {f"<{RLD}Met>": "met", f"<{RLD}NotMet>": "not_met", f"<{RLD}NotAssessable>": "not_assessable"}
+# Shape IRIs, components and severities print as rlds:…, sh:…, and the data's own terms with its prefixes.
+_SHORT = {**prefixes("rlds"), **PREFIXES, **prefixes("sh")}
 Echo = Callable[[str], None]
 
 
@@ -56,34 +58,37 @@ Echo = Callable[[str], None]
 def load_shapes(paths: Paths, which: str) -> list[ox.Triple]:
     triples: list[ox.Triple] = []
     for name in SHAPE_SETS[which]:
-        triples.extend(read_rdf(paths.shapes / name, "turtle"))
+        triples.extend(read_rdf(paths.shapes / name, formats.TURTLE))
     return triples
 
 
-def input_format(path: Path, given: str | None) -> str:
+def input_format(path: Path, given: str | None) -> Format:
+    """The syntax of a file to validate: `--input-format` when given, else its suffix's (`formats.for_input`)."""
     if given:
-        return given
-    fmt = EXTENSIONS.get(path.suffix.lower())
+        fmt = formats.named(given, formats.INPUTS)
+        assert fmt is not None, given  # the CLI offers only these names
+        return fmt
+    fmt = formats.for_input(path.suffix) if path.suffix else None
     if fmt is None:
-        known = ", ".join(sorted(EXTENSIONS))
+        known = ", ".join(sorted("." + s for f in formats.INPUTS for s in (f.ext, *f.suffixes)))
         raise SourceError(
             path, None, f"unknown extension {path.suffix or '(none)'!r}: use one of {known} or --input-format"
         )
     return fmt
 
 
-def read_rdf(path: Path, fmt: str) -> list[ox.Triple]:
+def read_rdf(path: Path, fmt: Format) -> list[ox.Triple]:
     """Parse one RDF file; a syntax error names the file and line, a file without triples is an error."""
     _check_file(path)
     try:
-        triples = [q.triple for q in ox.parse(path=str(path), format=INPUT_FORMATS[fmt])]
+        triples = [q.triple for q in ox.parse(path=str(path), format=fmt.oxigraph)]
     except (SyntaxError, ValueError) as e:
-        line = mapping.error_line(str(e)) or (_xml_error_line(path) if fmt == "rdfxml" else None)
-        raise SourceError(path, line, f"not valid {fmt}: {e}") from None
+        line = error_position(str(e)).line or (_xml_error_line(path) if fmt is formats.RDF_XML else None)
+        raise SourceError(path, line, f"not valid {fmt.name}: {e}") from None
     except OSError as e:
         raise SourceError(path, None, f"cannot read: {e.strerror or e}") from None
     if not triples:
-        raise SourceError(path, None, f"no RDF triples in this {fmt} file")
+        raise SourceError(path, None, f"no RDF triples in this {fmt.name} file")
     return triples
 
 
@@ -107,9 +112,9 @@ def _check_file(path: Path) -> None:
         raise SourceError(path, None, "the file is empty")
 
 
-def read_input(path: Path, fmt: str, settings: Settings) -> list[ox.Triple]:
+def read_input(path: Path, fmt: Format, settings: Settings) -> list[ox.Triple]:
     """One input file as triples; a CSV in the tidy table's schema is mapped as a build maps it."""
-    if fmt != "csv":
+    if fmt is not formats.CSV:
         return read_rdf(path, fmt)
     _check_file(path)
     paths = settings.paths
@@ -180,7 +185,7 @@ def criteria_of(shapes: list[ox.Triple]) -> list[Criterion]:
             continue
         outcome_of = {}
         for prop in props[SH + "property"]:
-            outcome = graph.one(str(prop), RLD + "failureOutcome")
+            outcome = graph.one(str(prop), VOCABULARY + "failureOutcome")
             if outcome is not None:
                 outcome_of[str(prop)] = OUTCOMES[str(outcome)]
         notation = graph.one(node, SKOS + "notation")
@@ -203,9 +208,9 @@ def networks(store: ox.Store) -> pd.DataFrame:
     """Every network in the data: IRI (N-Triples form), survey row number when it has one, Japanese label."""
     query = f"""
         SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) WHERE {{
-          ?network a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{RLD}Network> .
-          OPTIONAL {{ ?network <{RLD}surveyRowNumber> ?n }}
-          OPTIONAL {{ ?network <http://www.w3.org/2000/01/rdf-schema#label> ?l FILTER(langMatches(lang(?l), "ja")) }}
+          ?network a/<{RDFS}subClassOf>* {rld("Network")} .
+          OPTIONAL {{ ?network {rld("surveyRowNumber")} ?n }}
+          OPTIONAL {{ ?network {RDFS_LABEL} ?l FILTER(langMatches(lang(?l), "ja")) }}
         }} GROUP BY ?network"""
     rows = [
         {
@@ -284,14 +289,14 @@ def report_ntriples(report: Report) -> str:
     sh = f"<{SH}"
     conforms = "true" if report.conforms else "false"
     lines = [
-        f"_:report <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> {sh}ValidationReport> .",
-        f'_:report {sh}conforms> "{conforms}"^^<http://www.w3.org/2001/XMLSchema#boolean> .',
+        f"_:report {RDF_TYPE} {sh}ValidationReport> .",
+        f'_:report {sh}conforms> "{conforms}"^^<{XSD}boolean> .',
     ]
     width = len(str(len(report.results)))
     nodes = [f"_:result{i:0{width}d}" for i in range(1, len(report.results) + 1)]
     lines.extend(f"_:report {sh}result> {node} ." for node in nodes)
     for node, r in zip(nodes, report.results, strict=True):
-        lines.append(f"{node} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> {sh}ValidationResult> .")
+        lines.append(f"{node} {RDF_TYPE} {sh}ValidationResult> .")
         lines.append(f"{node} {sh}focusNode> {r.focus} .")
         if r.path:
             lines.append(f"{node} {sh}resultPath> {r.path} .")
@@ -306,8 +311,9 @@ def report_ntriples(report: Report) -> str:
 
 def report_turtle(report: Report) -> str:
     triples = [q.triple for q in ox.parse(input=report_ntriples(report).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]
-    prefixes = {"sh": SH, "rld": RLD, "rlds": SHAPES, "xsd": mapping.XSD}
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode("utf-8")
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes("sh", "rld", "rlds", "xsd")).decode(
+        "utf-8"
+    )
 
 
 def _short(nt: str | None) -> str:
@@ -317,12 +323,9 @@ def _short(nt: str | None) -> str:
     term = _term(nt)
     if isinstance(term, ox.Literal):
         return term.value
-    text = term.value if isinstance(term, ox.NamedNode) else nt
-    prefixes = {"rlds": SHAPES, **mapping.PREFIXES, "sh": SH}
-    for prefix, ns in prefixes.items():
-        if text.startswith(ns):
-            return f"{prefix}:{text[len(ns) :]}"
-    return text
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value, _SHORT) or term.value
+    return nt
 
 
 SEVERITY_NAMES = {f"<{SH}Violation>": "Violation", f"<{SH}Warning>": "Warning", f"<{SH}Info>": "Info"}
@@ -335,12 +338,12 @@ def _owners(report: Report) -> dict[str, str]:
     if not foci:
         return owners
     values = " ".join(sorted(foci))
-    network = f"a/<http://www.w3.org/2000/01/rdf-schema#subClassOf>* <{RLD}Network>"
+    network = f"a/<{RDFS}subClassOf>* {rld('Network')}"
     query = f"""
         SELECT ?focus ?network ?rank WHERE {{
           VALUES ?focus {{ {values} }}
           {{ ?focus {network} BIND(?focus AS ?network) BIND(0 AS ?rank) }}
-          UNION {{ ?focus <{RLD}network> ?network BIND(1 AS ?rank) }}
+          UNION {{ ?focus {rld("network")} ?network BIND(1 AS ?rank) }}
           UNION {{ ?network ?p ?focus . ?network {network} BIND(2 AS ?rank) }}
         }} ORDER BY ?rank STR(?network)"""
     for s in report.store.query(query):

@@ -53,8 +53,8 @@ import pyoxigraph as ox
 
 from .config import Limits
 from .errors import RyoikiError
-from .mapping import PREFIXES
-from .sparql import GRAPH_FORMATS, SOLUTION_FORMATS
+from .formats import Format
+from .rdf import PREFIXES
 from .store import QUERY_STACK_BYTES, Answer, evaluate, text_answer
 
 CLONE_NEWNET = 0x40000000
@@ -67,7 +67,6 @@ WATCH_INTERVAL_S = 0.05  # how often a worker checks the time limit and its memo
 MIN_QUERY_MEMORY_MB = 256  # what a worker must be able to give its queries, at least
 READY_TIMEOUT_S = 60.0
 RESPAWN_DELAY_S = 1.0  # after a worker failed to start, before the next attempt
-FORMATS = {f.ext: f for f in (*SOLUTION_FORMATS, *GRAPH_FORMATS)}
 
 
 class WorkerFailed(Exception):
@@ -112,12 +111,24 @@ def enter_worker(memory_mb: int) -> str:
 # --- a worker process: evaluating queries in threads ----------------------------------------------
 
 
+@dataclass(frozen=True)
+class Query:
+    """A query to evaluate, with the formats negotiated for solutions and for a graph (None: none acceptable)
+    and the dataset the protocol request names (None: the store's default)."""
+
+    text: str
+    solutions: Format | None
+    graph: Format | None
+    default_graph: list[str] | None = None
+    named_graphs: list[str] | None = None
+
+
 @dataclass(eq=False)
 class Job:
     """One query on its way through a thread. The event loop waits for a quick answer on `finished`;
     past that wait (`late`), the thread hands the answer over through `future` instead."""
 
-    request: dict
+    query: Query
     future: asyncio.Future
     queued: float
     started: float | None = None  # set by the thread that evaluates it
@@ -190,10 +201,10 @@ class Evaluator:
         self.loop = asyncio.get_running_loop()
         self.loop.call_later(WATCH_INTERVAL_S, self._watch)
 
-    async def run(self, request: dict) -> Answer:
+    async def run(self, query: Query) -> Answer:
         """The complete answer to one query, or an error that says which limit refused it."""
         assert self.loop is not None, "start() first"
-        job = Job(request, self.loop.create_future(), time.monotonic())
+        job = Job(query, self.loop.create_future(), time.monotonic())
         job.finished.acquire()
         self.jobs.put(job)
         if job.finished.acquire(timeout=FAST_WAIT_S):
@@ -218,17 +229,17 @@ class Evaluator:
             if job.future.done():  # answered while it waited (busy, memory) or its request was cancelled
                 continue
             job.started = time.monotonic()
-            request = job.request
+            query = job.query
             try:
                 answer = evaluate(
                     self.store,
-                    request["query"],
-                    FORMATS.get(request.get("solutions") or ""),
-                    FORMATS.get(request.get("graph") or ""),
+                    query.text,
+                    query.solutions,
+                    query.graph,
                     self.limits.max_rows,
                     PREFIXES,
-                    request.get("default_graph"),
-                    request.get("named_graphs"),
+                    query.default_graph,
+                    query.named_graphs,
                 )
             except Exception as e:  # a bug of ours: answer it, keep serving
                 traceback.print_exc()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +11,8 @@ import pytest
 from ryoiki_ld.config import DEFAULT_SOURCE, ROOT, Paths
 from ryoiki_ld.extract import extract
 
-CLI = [sys.executable, "-m", "ryoiki_ld"]
-
-
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real `ryoiki-ld` command in a subprocess."""
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+from .support.cli import run_cli
+from .support.hostile import HOSTILE_AREA, HOSTILE_NAME
 
 
 @pytest.fixture(scope="session")
@@ -37,11 +31,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("build", "--out", out)
     assert result.returncode == 0, result.stderr
     return out
-
-
-# Markup in the source where a network's name and its area are printed (row 1): the site must show it as text.
-HOSTILE_NAME = '道南<script>alert("name")</script>&amp;協議会'
-HOSTILE_AREA = '函館市を中心とした<img src=x onerror="alert(1)">道南地域'
 
 
 @pytest.fixture(scope="session")

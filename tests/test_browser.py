@@ -3,26 +3,14 @@ sub-path by a plain static file server. Screenshots are saved in tests/artifacts
 
 from __future__ import annotations
 
-import functools
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from .conftest import HOSTILE_NAME
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).parent / "artifacts"
+from .support.browser import ARGS, CHROMIUM, Watched, serve_site
+from .support.hostile import HOSTILE_NAME
 
 if not CHROMIUM.exists():
     pytest.skip(
@@ -32,21 +20,9 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the test extra")
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-def serve(directory: Path) -> tuple[ThreadingHTTPServer, str]:
-    """A plain static file server for `directory`'s parent, so the site is reached under /{name}/site/."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(directory.parent)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_port}/{directory.name}/site/"
-
-
 @pytest.fixture(scope="module")
 def site_url(built: Path) -> Iterator[str]:
-    server, url = serve(built)
+    server, url = serve_site(built)
     yield url
     server.shutdown()
     server.server_close()
@@ -58,33 +34,6 @@ def browser():
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield browser
         browser.close()
-
-
-class Watched:
-    """A page whose console errors, uncaught exceptions, dialogs and requests are recorded."""
-
-    def __init__(self, browser, site_url: str, width: int = 1280) -> None:
-        self.context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
-        self.page = self.context.new_page()
-        self.site_url = site_url
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
-
-    def open(self, path: str):
-        self.page.goto(self.site_url + path, wait_until="load")
-        return self.page
-
-    def outside_requests(self) -> list[str]:
-        return [u for u in self.requests if not u.startswith(self.site_url) and not u.startswith("data:")]
-
-    def shot(self, name: str, locator=None) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        (locator or self.page).screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
 @pytest.fixture
@@ -256,7 +205,7 @@ def test_no_serious_accessibility_violation(watched):
 
 
 def test_markup_in_the_data_stays_text_in_the_browser(browser, hostile_build):
-    server, url = serve(hostile_build)
+    server, url = serve_site(hostile_build)
     w = Watched(browser, url)
     try:
         for path in ("doc/network/001.html", "index.html", "doc/coverage-area/001.html"):

@@ -17,7 +17,7 @@ from pyshacl import validate
 from ryoiki_ld import __version__
 from ryoiki_ld.config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, ROOT
 
-from .conftest import run_cli
+from .support.cli import run_cli
 
 BASE = DEFAULT_BASE_IRI
 DATASET = f"{BASE}id/dataset/ryoiki-ld"

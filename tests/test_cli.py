@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from ryoiki_ld.config import DEFAULT_SOURCE
 
-from .conftest import run_cli
-
-
-def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.relative_to(root).parts[0] not in skip
-    }
+from .support.cli import run_cli, tree_digest
 
 
 def test_build_writes_the_tidy_table_and_its_csvw_metadata(built):

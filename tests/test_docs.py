@@ -16,7 +16,7 @@ import pytest
 from ryoiki_ld.cli import cli
 from ryoiki_ld.config import ROOT
 
-from .test_server import start_server, stop
+from .support.server import start_server, stop
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 

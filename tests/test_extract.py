@@ -11,6 +11,8 @@ from ryoiki_ld.config import DEFAULT_SOURCE, Paths
 from ryoiki_ld.errors import SourceError
 from ryoiki_ld.extract import extract, read_csv, write_csv
 
+from .support import report
+
 COUNTS = ["participating", "disclosing", "accessing", "registered_patients", "funding_jpy"]
 
 
@@ -22,30 +24,23 @@ def values(table: pd.DataFrame, no: int, columns: list[str]) -> list:
 
 
 def test_218_rows_numbered_1_to_218(table):
-    assert list(table["no"]) == list(range(1, 219))
+    assert list(table["no"]) == list(range(1, report.NETWORKS + 1))
 
 
 def test_coverage_types_match_the_report_27_104_32_15_40(table):
-    counts = table["area_type"].value_counts().to_dict()
-    assert counts == {
-        "prefecture": 27,
-        "secondary_medical_area": 104,
-        "municipality": 32,
-        "sub_municipality": 15,
-        "other": 40,
-    }
+    assert table["area_type"].value_counts().to_dict() == report.COVERAGE_TYPES
 
 
 def test_59_networks_with_exactly_one_disclosing_institution(table):
-    assert (table["disclosing"] == 1).sum() == 59
+    assert (table["disclosing"] == 1).sum() == report.ONE_DISCLOSING
 
 
 def test_20_networks_with_exactly_one_accessing_institution(table):
-    assert (table["accessing"] == 1).sum() == 20
+    assert (table["accessing"] == 1).sum() == report.ONE_ACCESSING
 
 
 def test_79_networks_without_own_funding(table):
-    assert (table["own_funding"] == False).sum() == 79  # noqa: E712 (pandas nullable boolean)
+    assert (table["own_funding"] == False).sum() == report.NO_OWN_FUNDING  # noqa: E712 (pandas nullable boolean)
 
 
 def test_every_row_has_a_prefecture_name_type_and_start(table):

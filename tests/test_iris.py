@@ -1,4 +1,4 @@
-"""IRIs → document paths, and content negotiation (suffix > format= > Accept)."""
+"""IRIs: minted in one place, and each mapped to the document that describes it."""
 
 from __future__ import annotations
 
@@ -34,58 +34,26 @@ def test_resource_iri_round_trips() -> None:
 
 
 @pytest.mark.parametrize(
-    ("accept", "ext"),
+    ("mint", "iri"),
     [
-        (None, "html"),
-        ("", "html"),
-        ("*/*", "html"),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "html"),
-        ("text/turtle", "ttl"),
-        ("application/x-turtle", "ttl"),
-        ("application/ld+json", "jsonld"),
-        ("application/json", "jsonld"),
-        ("application/n-triples", "nt"),
-        ("text/turtle;q=0.5, application/ld+json", "jsonld"),
-        ("application/ld+json;q=0.2, text/turtle;q=0.9, */*;q=0.1", "ttl"),
-        ("text/*", "html"),
-        ("text/*;q=0.3, text/turtle", "ttl"),
-        ("text/html;q=0, */*", "ttl"),
-        ("TEXT/TURTLE", "ttl"),
-        ("text/turtle;q=abc, application/n-triples", "nt"),
+        (lambda: iris.dataset_iri(BASE), BASE + "id/dataset/ryoiki-ld"),
+        (lambda: iris.catalog_iri(BASE), BASE + "id/catalog/ryoiki-ld"),
+        (lambda: iris.software_iri(BASE), BASE + "id/software/ryoiki-ld"),
+        (lambda: iris.distribution_iri(BASE, "dump-nt"), BASE + "id/distribution/dump-nt"),
+        (lambda: iris.id_space(BASE), BASE + "id/"),
     ],
 )
-def test_negotiate_accept(accept: str | None, ext: str) -> None:
-    fmt = iris.negotiate(accept)
-    assert fmt is not None
-    assert fmt.ext == ext
+def test_minted_iris(mint, iri: str) -> None:
+    assert mint() == iri
 
 
-@pytest.mark.parametrize("accept", ["image/png", "application/rdf+xml", "text/turtle;q=0, text/html;q=0"])
-def test_negotiate_nothing_acceptable(accept: str) -> None:
-    assert iris.negotiate(accept) is None
-
-
-def test_suffix_wins_over_format_which_wins_over_accept() -> None:
-    assert iris.negotiate("text/html", format_param="turtle", suffix="nt").ext == "nt"
-    assert iris.negotiate("text/html", format_param="json-ld").ext == "jsonld"
-    assert iris.negotiate("text/turtle", format_param="html").ext == "html"
-    assert iris.negotiate("text/html", format_param="xlsx") is None
-
-
-def test_media_type_format() -> None:
-    assert iris.media_type_format("text/turtle; charset=utf-8").ext == "ttl"
-    assert iris.media_type_format("image/png") is None
-
-
-def test_negotiate_among_other_formats():
-    """The endpoint negotiates SPARQL result formats with the same rules (sparql.SOLUTION_FORMATS)."""
-    results = (
-        iris.Format("srj", "application/sparql-results+json", ("json",), ("application/json",)),
-        iris.Format("csv", "text/csv", ("csv",)),
-    )
-    assert iris.negotiate(None, formats=results).ext == "srj"
-    assert iris.negotiate("text/csv, */*;q=0.1", formats=results).ext == "csv"
-    assert iris.negotiate("application/json", format_param="csv", formats=results).ext == "csv"
-    assert iris.negotiate("text/html", formats=results) is None
-    assert iris.format_named("JSON", results).ext == "srj"
-    assert iris.media_type_format("application/json; charset=utf-8", results).ext == "srj"
+def test_every_instance_in_the_dump_has_a_document(built) -> None:
+    """What the mappings mint in SPARQL follows the pattern `iris` maps to documents: every subject under
+    `{base}id/` of the dump is described by a document of the site."""
+    subjects = {line.split(" ", 1)[0][1:-1] for line in (built / "dump" / "ryoiki-ld.nt").read_text().splitlines()}
+    minted = {s for s in subjects if s.startswith(iris.id_space(BASE))}
+    assert len(minted) > 4000
+    for subject in minted:
+        path = iris.document_path(subject, BASE)
+        assert path is not None, subject
+        assert (built / "site" / f"{path}.ttl").is_file(), subject

@@ -13,7 +13,8 @@ from ryoiki_ld.config import Paths
 from ryoiki_ld.errors import SourceError
 from ryoiki_ld.mapping import run_mappings
 
-from .conftest import run_cli
+from .support import report
+from .support.cli import run_cli
 
 BASE = "https://w3id.org/ryoiki-ld/"
 RLD = "https://w3id.org/ryoiki-ld/def#"
@@ -53,20 +54,14 @@ def test_sparql_reproduces_coverage_type_counts(dump):
         "SELECT ?notation (COUNT(?n) AS ?count) { ?n a rld:Network ; rld:coverageArea/rld:areaType ?t . "
         "?t skos:notation ?notation . FILTER(!REGEX(?notation, '^[◎○△▲□]$')) } GROUP BY ?notation",
     )
-    assert {r["notation"]: int(r["count"]) for r in rows} == {
-        "prefecture": 27,
-        "secondary_medical_area": 104,
-        "municipality": 32,
-        "sub_municipality": 15,
-        "other": 40,
-    }
+    assert {r["notation"]: int(r["count"]) for r in rows} == report.COVERAGE_TYPES
 
 
 def test_sparql_reproduces_single_institution_and_funding_figures(dump):
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:disclosingInstitutions 1 }") == 59
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:accessingInstitutions 1 }") == 20
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:hasOwnFunding false }") == 79
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n a rld:Network }") == 218
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:disclosingInstitutions 1 }") == report.ONE_DISCLOSING
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:accessingInstitutions 1 }") == report.ONE_ACCESSING
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:hasOwnFunding false }") == report.NO_OWN_FUNDING
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n a rld:Network }") == report.NETWORKS
 
 
 # --- shape of the data ------------------------------------------------------------------------------

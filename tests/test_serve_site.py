@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from ryoiki_ld import iris
+from ryoiki_ld import formats
 
-from .test_browser import ARGS, CHROMIUM, Watched
-from .test_server import Server, fetch, start_server, stop
-from .test_site import NEGOTIATION_CASES, expected_answer
+from .support.browser import ARGS, CHROMIUM, Watched
+from .support.negotiation import NEGOTIATION_CASES, expected_answer
+from .support.server import Server, fetch, start_server, stop
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_resource_iris_answer_303_to_the_document_iris_negotiate_picks(server, p
     location = urllib.parse.urljoin(server.url + path, reply.header("Location"))
     assert urllib.parse.urlsplit(location).path == "/" + document
     followed = fetch(server, "GET", "/" + document)
-    media_type = iris.BY_EXT[document.rsplit(".", 1)[1]].media_type
+    media_type = formats.BY_EXT[document.rsplit(".", 1)[1]].media_type
     assert followed.status == 200 and followed.header("Content-Type").startswith(media_type)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import http.client
 import json
 import re
@@ -12,12 +11,10 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.error import HTTPError
 from urllib.parse import urlsplit
@@ -27,14 +24,16 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from ryoiki_ld import catalog, iris, site, site_graph
-from ryoiki_ld.config import Settings
+from ryoiki_ld import catalog, formats, iris, site, site_graph
+from ryoiki_ld.config import Output, Settings
 from ryoiki_ld.errors import SourceError
 from ryoiki_ld.site import Html, SiteData, load_text
 
-from . import sitelinks
-from .conftest import HOSTILE_AREA, HOSTILE_NAME, run_cli
-from .test_cli import tree_digest
+from .support import report, sitelinks
+from .support.browser import serve_site
+from .support.cli import run_cli, tree_digest
+from .support.hostile import HOSTILE_AREA, HOSTILE_NAME
+from .support.negotiation import NEGOTIATION_CASES, expected_answer
 
 BASE = "https://w3id.org/ryoiki-ld/"
 RLD = "https://w3id.org/ryoiki-ld/def#"
@@ -259,18 +258,11 @@ def test_source_locations_link_to_the_source_text_in_the_site(built):
     assert (built / "site/source/mhlw-chiren-nw-fy2019.txt").read_bytes() == Settings().source.read_bytes()
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def sub_path_server(built: Path):
     """A plain static file server whose document root is two levels above the site: /{parent}/site/."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built.parent)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/{built.name}/site/"
+    server, url = serve_site(built)
+    yield url
     server.shutdown()
     server.server_close()
 
@@ -314,17 +306,18 @@ def figures(html: str) -> dict[str, int]:
 
 @pytest.mark.parametrize("page", ["index.html", "en/index.html"])
 def test_landing_page_shows_the_reports_summary_figures(built, page):
+    coverage = report.COVERAGE_TYPES
     assert figures(read(built, page)) == {
-        "networks": 218,
-        "one_disclosing": 59,
-        "one_accessing": 20,
-        "no_own_funding": 79,
-        "meeting": 100,
-        "coverage-PrefectureWide": 27,
-        "coverage-SecondaryMedicalAreaWide": 104,
-        "coverage-MunicipalityWide": 32,
-        "coverage-SubMunicipal": 15,
-        "coverage-OtherArea": 40,
+        "networks": report.NETWORKS,
+        "one_disclosing": report.ONE_DISCLOSING,
+        "one_accessing": report.ONE_ACCESSING,
+        "no_own_funding": report.NO_OWN_FUNDING,
+        "meeting": report.MEETING_ALL_ASSESSABLE,
+        "coverage-PrefectureWide": coverage["prefecture"],
+        "coverage-SecondaryMedicalAreaWide": coverage["secondary_medical_area"],
+        "coverage-MunicipalityWide": coverage["municipality"],
+        "coverage-SubMunicipal": coverage["sub_municipality"],
+        "coverage-OtherArea": coverage["other"],
     }
 
 
@@ -426,46 +419,7 @@ def test_markup_in_the_data_is_printed_as_text(hostile_build):
 
 # --- the rewrite rules for Apache and nginx, run by the real servers --------------------------------
 
-NEGOTIATION_CASES = [  # (path below the site, Accept); the expected answer is what iris.negotiate decides
-    ("id/network/001", None),
-    ("id/network/001", "text/turtle"),
-    ("id/network/001", "application/ld+json"),
-    ("id/network/001", "application/json"),
-    ("id/network/001", "application/n-triples"),
-    ("id/network/001", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
-    ("id/network/001", "*/*"),
-    ("id/network/001", "text/*"),
-    ("id/network/001", "application/*"),
-    ("id/network/001", "text/turtle, */*;q=0.1"),
-    ("id/network/001", "application/rdf+xml"),
-    ("id/network/001?format=ttl", "text/html"),
-    ("id/network/001?format=json-ld", None),
-    ("id/network/001?x=1&format=nt", None),
-    ("id/network/001?format=TURTLE", None),
-    ("id/network/001?format=xml", None),
-    ("id/network/001.ttl", "text/html"),
-    ("id/network/001.nt?format=ttl", None),
-    ("id/network/001.JSON", None),
-    ("id/network/001.xml", None),
-    ("id/prefecture/13", "text/turtle"),
-    ("def", None),
-    ("def", "application/n-triples"),
-    ("def.jsonld", None),
-    ("def?format=ttl", None),
-]
 MOUNT = "/mount/sub/"  # where the servers also show the site, besides their root
-
-
-def expected_answer(path: str, accept: str | None) -> tuple[int, str | None]:
-    """(status, Location path without the mount) as `serve` will answer, from iris.negotiate."""
-    resource, _, query = path.partition("?")
-    suffix = resource.rpartition("/")[2].partition(".")[2] or None
-    params = dict(p.split("=", 1) for p in query.split("&")) if query else {}
-    chosen = iris.negotiate(accept, params.get("format"), suffix)
-    if chosen is None:
-        return (400 if suffix or "format" in params else 406), None
-    document = iris.document_path(BASE + resource.split(".")[0], BASE)
-    return 303, f"{document}.{chosen.ext}"
 
 
 def _free_port() -> int:
@@ -583,7 +537,7 @@ def _get(port: int, path: str, accept: str | None = None) -> http.client.HTTPRes
 
 @pytest.mark.parametrize("mount", ["/", MOUNT])
 def test_rewrite_rules_answer_as_serve_does(web_server, mount):
-    """/id/… answers 303 to the document iris.negotiate picks (suffix > format= > Accept), 400 or 406 when
+    """/id/… answers 303 to the document formats.negotiate picks (suffix > format= > Accept), 400 or 406 when
     none fits — at the server's root and below a sub-path — and the document it points to is served."""
     wrong = []
     for path, accept in NEGOTIATION_CASES:
@@ -596,7 +550,7 @@ def test_rewrite_rules_answer_as_serve_does(web_server, mount):
             wrong.append(f"{mount}{path} Accept={accept!r}: {got}, want {want}")
         elif status == 303:
             followed = _get(web_server, got[1])
-            media_type = iris.BY_EXT[document.rsplit(".", 1)[1]].media_type
+            media_type = formats.BY_EXT[document.rsplit(".", 1)[1]].media_type
             if followed.status != 200 or not followed.getheader("Content-Type", "").startswith(media_type):
                 wrong.append(f"{got[1]}: {followed.status} {followed.getheader('Content-Type')}")
     assert not wrong, wrong
@@ -631,8 +585,8 @@ def _site_stage_again(built: Path, out: Path, workers: int) -> Path:
         shutil.copytree(built / part, out / part)
     triples = set((built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8").splitlines())
     settings = dataclasses.replace(Settings(), site_workers=workers)
-    published = catalog.publish(settings, out, triples)
-    site.build_site(triples, settings, out, published, lambda _: None)
+    published = catalog.publish(settings, Output(out), triples)
+    site.build_site(triples, settings, Output(out), published, lambda _: None)
     return out / "site"
 
 

@@ -24,10 +24,11 @@ import rdflib
 
 from ryoiki_ld import sparql
 from ryoiki_ld.config import ROOT, Output, Paths
-from ryoiki_ld.mapping import INTEGER_SUBTYPES, XSD
+from ryoiki_ld.rdf import INTEGER_SUBTYPES, XSD
 from ryoiki_ld.store import read_manifest
 
-from .conftest import run_cli
+from .support import report
+from .support.cli import run_cli
 
 RLD = "https://w3id.org/ryoiki-ld/def#"
 QUERIES = Paths().queries
@@ -188,7 +189,7 @@ def test_networks_meeting_every_assessable_criterion(store, built):
 
 def test_single_institution_networks_are_the_reports_59(store, networks):
     found = {int(r["no"]) for r in rows(store, "single-institution-networks.rq")}
-    assert len(found) == 59  # the report's own figure: 開示医療機関数が１である地連ＮＷ ５９
+    assert len(found) == report.ONE_DISCLOSING  # 開示医療機関数が１である地連ＮＷ ５９
     assert found == set(networks.loc[networks["disclosing"] == "1", "no"].astype(int))
 
 

@@ -1,0 +1,24 @@
+"""The real `ryoiki-ld` command in a subprocess, and a digest of a built tree for byte-for-byte comparisons."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "ryoiki_ld"]
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real `ryoiki-ld` command in a subprocess."""
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """SHA-256 of every file under `root` (top-level folders in `skip` left out), by relative path."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.relative_to(root).parts[0] not in skip
+    }
