@@ -61,7 +61,9 @@ def build_inputs(table: pd.DataFrame, settings: Settings, out: Path, gazetteer: 
 def site_seconds(triples: set[str], settings: Settings, out: Path, workers: int) -> tuple[float, float, site.Stats]:
     """Wall-clock and CPU seconds (this process only) of the whole site stage, and its counts."""
     shutil.rmtree(out / "site", ignore_errors=True)
-    published = catalog.publish(settings, Output(out), triples)  # the downloads and catalogue files, before the site stage
+    published = catalog.publish(
+        settings, Output(out), triples
+    )  # the downloads and catalogue files, before the site stage
     os.sync()
     cpu = time.process_time()
     options = dataclasses.replace(settings, site_workers=workers)
