@@ -1,4 +1,5 @@
-"""Shared fixtures: the project's own source text, the extracted table, and one real build."""
+"""Shared fixtures: the project's own source text, the extracted table, one real build, its dump and its site's
+links checked."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyoxigraph as ox
 import pytest
 
 from ryoiki_ld.config import DEFAULT_SOURCE, ROOT, Paths
 from ryoiki_ld.extract import extract
 
+from .support import sitelinks
 from .support.cli import run_cli
 from .support.hostile import HOSTILE_AREA, HOSTILE_NAME
 
@@ -31,6 +34,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_cli("build", "--out", out)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def dump(built: Path) -> list[ox.Triple]:
+    """The triples of the real build's N-Triples dump."""
+    return [q.triple for q in ox.parse(path=str(built / "dump" / "ryoiki-ld.nt"), format=ox.RdfFormat.N_TRIPLES)]
+
+
+@pytest.fixture(scope="session")
+def checked(built: Path) -> tuple[list[str], dict[str, sitelinks.Page]]:
+    """The real build's site through the link checker: its problems, and every HTML page parsed."""
+    return sitelinks.check_files(built / "site")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """A link checker for the built site: every href/src of every page must reach a file of the site, and
-every #fragment on an HTML page must be an id there. Used on the files (test_site) and over HTTP."""
+every #fragment on an HTML page must be an id there. Used on the files (test_site_html) and over HTTP."""
 
 from __future__ import annotations
 

@@ -1,0 +1,384 @@
+"""What each page shows: the contexts of the landing, criteria and downloads pages and of the vocabulary, and
+the page of every other resource (resource.html filled in per resource, with the section its class adds).
+
+A resource's page is resource.html rendered once per language and depth with placeholders (`html.Skeleton`),
+filled in per page; what varies in shape comes from small templates, rendered once per distinct value where it
+repeats (links, labels, table rows).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from types import SimpleNamespace
+
+from markupsafe import Markup, escape
+
+from .. import iris
+from ..config import CATALOG_FILES, Output
+from ..rdf import ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
+from . import charts
+from .graph import iri, literal
+from .html import Html, html_list, number
+from .model import (
+    COVERAGE_AREA,
+    COVERAGE_TYPE,
+    CRITERION,
+    MEASURE_OF,
+    MEASURES,
+    MET,
+    NETWORK,
+    PREFECTURE,
+    Criterion,
+    Network,
+    SiteData,
+)
+
+REPORT = f"<{SCHEMA}Report>"
+PEERS_SHOWN = 50  # a network page lists at most this many networks of its prefecture (the prefecture page: all)
+
+
+def network_rows(data: SiteData, h: Html, networks: list[Network], current: str | None = None) -> list[Markup]:
+    """The rows of a table of networks (site/templates/_network_row.html), each rendered once per page depth."""
+    rows = []
+    for n in networks:
+        key = (n.term, n.term == current)
+        row = h.network_rows.get(key)
+        if row is None:
+            outcomes = []
+            for c in data.criteria:
+                if c.assessable:
+                    o = data.outcome(n, c)
+                    outcomes.append((c.notation, OUTCOMES.get(o or "", ""), h.plain_label(o) if o else ""))
+            row = h.network_rows[key] = Markup(
+                h.row_template.render(
+                    t=h.t,
+                    n=n,
+                    current=n.term == current,
+                    href=h.href(n.term),
+                    name=h.label(n.term),
+                    area_text=h.plain_label(n.area) if n.area else "",
+                    prefecture=h.link(n.prefecture) if n.prefecture else "",
+                    pref_code=iri(n.prefecture).rsplit("/", 1)[1] if n.prefecture else "",
+                    coverage=h.label(n.coverage_type) if n.coverage_type else "",
+                    coverage_code=iri(n.coverage_type).rsplit("#", 1)[-1] if n.coverage_type else "",
+                    own_funding="" if n.own_funding is None else h.t["yes" if n.own_funding else "no"],
+                    outcomes=outcomes,
+                    meets=data.meets_assessable(n),
+                )
+            )
+        rows.append(row)
+    return rows
+
+
+def summary_figures(data: SiteData) -> dict:
+    """The report's own summary figures, computed from the graph (the report prints 27/104/32/15/40, 59, 20, 79)."""
+    networks = data.networks
+    by_type = Counter(n.coverage_type for n in networks)
+    types = sorted(
+        (s for s, p in data.idx.inverse.get(COVERAGE_TYPE, ()) if p == RDF_TYPE), key=lambda t: data.rank.get(t, 0)
+    )
+    return {
+        "networks": len(networks),
+        "coverage": [(t, by_type.get(t, 0)) for t in types],
+        "one_disclosing": sum(1 for n in networks if n.counts["disclosing"] == 1),
+        "one_accessing": sum(1 for n in networks if n.counts["accessing"] == 1),
+        "no_own_funding": sum(1 for n in networks if n.own_funding is False),
+        "meeting": sum(1 for n in networks if data.meets_assessable(n)),
+    }
+
+
+def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int]]) -> dict:
+    networks = data.networks
+    prefectures = sorted(s for s, p in data.idx.inverse.get(PREFECTURE, ()) if p == RDF_TYPE)
+    per_pref = {
+        iri(p).rsplit("/", 1)[1]: (
+            sum(1 for n in networks if n.prefecture == p),
+            sum(1 for n in networks if n.prefecture == p and data.meets_assessable(n)),
+        )
+        for p in prefectures
+    }
+    tiles = charts.tile_map(positions, per_pref)
+    pref_terms = {iri(p).rsplit("/", 1)[1]: p for p in prefectures}
+    figures = summary_figures(data)
+    types = [t for t, _ in figures["coverage"]]
+    points = []
+    not_drawn = 0
+    for n in networks:
+        x, y = n.counts["participating"], n.counts["patients"]
+        if n.combined or not x or not y:
+            not_drawn += 1
+            continue
+        title = f"{n.no:03d} {h.plain_label(n.term)}: {x:,} / {y:,}"
+        points.append((x, y, types.index(n.coverage_type) if n.coverage_type in types else len(types), title))
+    years = Counter(n.start for n in networks if n.start is not None)
+    # The schema.org Dataset for dataset search engines; "<" escaped so no text can close the script element.
+    schema_org_json = Markup(json.dumps(data.schema_org, ensure_ascii=False, indent=1).replace("<", "\\u003c"))
+    return {
+        "schema_org_json": schema_org_json,
+        "dataset": f"<{iris.dataset_iri(data.settings.base_iri)}>",
+        "figures": figures,
+        "map": tiles,
+        "pref_terms": pref_terms,
+        "short_name": lambda term: _short_prefecture_name(h.plain_label(term), h.lang),
+        "bars": charts.bar_chart(dict(years)),
+        "scatter": charts.log_scatter(points, [h.plain_label(t) for t in types]),
+        "scatter_x": h.plain_label(MEASURES[0][1]),
+        "scatter_y": h.plain_label(MEASURES[3][1]),
+        "report": next((s for s, p in data.idx.inverse.get(REPORT, ()) if p == RDF_TYPE), None),
+        "not_drawn": not_drawn,
+        "rows": network_rows(data, h, networks),
+        "prefectures": prefectures,
+        "coverage_types": types,
+        "criteria": data.criteria,
+    }
+
+
+def _short_prefecture_name(name: str, lang: str) -> str:
+    if lang == "ja" and name != "北海道" and name[-1] in "都府県":
+        return name[:-1]
+    return name
+
+
+def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
+    """What a network's section shows. Records are namespaces, not dicts: a template reads `n.figures` as an
+    attribute, which Jinja tries first (on a dict it fails with an exception before Jinja tries the key)."""
+    t = h.t
+    idx = data.idx
+
+    def note(column: str) -> Markup | None:
+        return h.text(n.notes[column]) if column in n.notes else None
+
+    figures = []
+    for name, prop, column in MEASURES:
+        value = n.counts[name]
+        figures.append((h.label(prop), None if value is None else number(value), note(column)))
+    start = idx.one(n.term, rld("startFiscalYear"))
+    printed = idx.one(n.term, rld("startAsPrinted"))
+    as_printed = Markup(f"{escape(t['start_as_printed'])}: {h.value(printed)}") if printed else None
+    figures.append((h.label(rld("startFiscalYear")), literal(start)[0] if start else None, as_printed))
+    amount = None if n.amount is None else number(n.amount) + t["yen"]
+    figures.append((escape(t["fy2019_funding"]), amount, note("funding_jpy")))
+    own = None if n.own_funding is None else t["yes" if n.own_funding else "no"]
+    figures.append((h.label(rld("hasOwnFunding")), own, note("own_funding")))
+
+    outcomes = []
+    for c in data.criteria:
+        assessment = n.assessments.get(c.key)
+        outcome = idx.one(assessment, rld("outcome")) if assessment else None
+        reason = h.in_language(assessment, rld("reason")) if assessment else None
+        outcomes.append(
+            SimpleNamespace(
+                criterion=c,
+                criterion_link=h.link(c.term),
+                definition=h.in_language(c.term, f"<{SKOS}definition>"),
+                code=OUTCOMES.get(outcome or "", ""),
+                outcome=h.label(outcome) if outcome else escape(t["unknown"]),
+                reason=reason or (escape(t["reason_met"]) if outcome == MET else ""),
+                assessment=h.href(assessment) if assessment else None,
+            )
+        )
+
+    comparison = []
+    measures = [(name, h.label(prop)) for name, prop, _ in MEASURES] + [("funding", escape(t["fy2019_funding"]))]
+    for name, label in [] if n.combined else measures:  # a sum of networks is not compared with them
+        value = MEASURE_OF[name](n)
+        pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
+        type_rank, type_of, type_median = data.compare(n, n.coverage_type, name)
+        comparison.append(
+            SimpleNamespace(
+                label=label,
+                value=None if value is None else number(value),
+                pref_rank=pref_rank,
+                pref_of=pref_of,
+                pref_median=None if pref_median is None else number(pref_median),
+                type_rank=type_rank,
+                type_of=type_of,
+                type_median=None if type_median is None else number(type_median),
+            )
+        )
+    same_pref = data.by_prefecture.get(n.prefecture, [])
+    shown = same_pref[:PEERS_SHOWN]
+    if n not in shown:
+        shown = [*shown[: PEERS_SHOWN - 1], n]
+    return SimpleNamespace(
+        figures=figures,
+        outcomes=outcomes,
+        comparison=comparison,
+        prefecture=h.link(n.prefecture) if n.prefecture else "",
+        prefecture_href=h.href(n.prefecture) if n.prefecture else None,
+        coverage=h.label(n.coverage_type) if n.coverage_type else "",
+        peers=network_rows(data, h, shown, current=n.term),
+        peers_total=len(same_pref),
+    )
+
+
+def prefecture_context(data: SiteData, h: Html, term: str) -> SimpleNamespace:
+    networks = [n for n in data.networks if n.prefecture == term]
+    return SimpleNamespace(
+        rows=network_rows(data, h, networks),
+        count=len(networks),
+        meeting=sum(1 for n in networks if data.meets_assessable(n)),
+    )
+
+
+def criterion_summary(data: SiteData, h: Html, c: Criterion) -> SimpleNamespace:
+    """Outcome counts and the networks with each outcome, for the criteria page and a criterion's page."""
+    by_outcome: dict[str, list[Markup]] = {code: [] for code in OUTCOMES.values()}
+    for n in data.networks:
+        code = OUTCOMES.get(data.outcome(n, c) or "")
+        if code:
+            by_outcome[code].append(h.link(n.term))
+    return SimpleNamespace(
+        criterion=c,
+        link=h.link(c.term),
+        label=h.label(c.term),
+        definition=h.in_language(c.term, f"<{SKOS}definition>"),
+        scope_note=h.in_language(c.term, f"<{SKOS}scopeNote>"),
+        based_on=[h.link(o) for o in data.idx.values(c.term, rld("basedOn"))],
+        outcomes=[(code, h.label(term), by_outcome[code]) for term, code in OUTCOMES.items()],
+        total=sum(len(v) for v in by_outcome.values()),
+    )
+
+
+def property_rows(data: SiteData, h: Html, subject: str) -> Markup:
+    """The rows of the property table: every predicate of `subject` with its values (several become a list,
+    the page's language first)."""
+    own_language = f'"@{h.lang}'
+    rows = []
+    for p, objects in data.property_groups(subject):
+        if len(objects) == 1:
+            rows.append(f"{h.row_head(p)}{h.value(objects[0])}</td></tr>\n")
+            continue
+        first = [h.value(o) for o in objects if o.endswith(own_language)]
+        values = first + [h.value(o) for o in objects if not o.endswith(own_language)]
+        rows.append(f'{h.row_head(p)}<ul class="values">{html_list(values)}</ul></td></tr>\n')
+    return Markup("".join(rows))
+
+
+def inverse_section(data: SiteData, h: Html, subject: str) -> Markup:
+    """The resources that link to `subject`, grouped by the linking property and the class of the linking
+    resource (none: no section)."""
+    groups = data.inverse_groups(subject)
+    if not groups:
+        return Markup()
+    found = []
+    for p, kind, linking in groups:
+        links = [_with_network(data, h, s) for s in linking] if kind == COVERAGE_AREA else map(h.link, linking)
+        group = {"kind": h.label(kind) if kind else "", "count": len(linking), "predicate": h.predicate(p)}
+        found.append(h.fragment("_inverse_group.html", **group, links=html_list(links)))
+    return h.fragment("_inverse_section.html", groups=Markup("".join(found)))
+
+
+def _with_network(data: SiteData, h: Html, area: str) -> Markup:
+    """A coverage area's link followed by its network's: the printed area text alone rarely says whose it is."""
+    networks = data.idx.subjects(rld("coverageArea"), area)
+    if not networks:
+        return h.link(area)
+    opening, comma, closing = ("（", "、", "）") if h.lang == "ja" else (" (", ", ", ")")
+    return Markup(f"{h.link(area)}{opening}{comma.join(h.link(n) for n in networks)}{closing}")
+
+
+RESOURCE_SLOTS = (
+    *("title", "switch_href", "doc", "kinds", "heading", "iri", "formats"),
+    *("network", "prefecture", "criterion", "rows", "parts", "inverse"),
+)
+
+
+def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dict[str, str], parts: list[str]) -> str:
+    """The page of the resource whose documents are at `path`: resource.html, rendered once per language and
+    depth, filled in with this resource's values."""
+    idx = data.idx
+    types = idx.types(subject)
+    doc = h.root + path
+    formats = {"doc": doc, "describe": h.query_quoted(queries["describe"])}
+    if "select" in queries:
+        formats["select"] = h.query_quoted(queries["select"])
+    values = {
+        "title": h.plain_label(subject),
+        "switch_href": h.switch_root + path + ".html",
+        "doc": doc,
+        "kinds": h.kinds(types),
+        "heading": h.label(subject),
+        "iri": iri(subject),
+        "formats": h.fragment("_formats_select.html" if "select" in formats else "_formats.html", **formats),
+        "network": Markup(),
+        "prefecture": Markup(),
+        "criterion": Markup(),
+        "rows": property_rows(data, h, subject),
+        # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
+        "parts": Markup("".join(_part_section(data, h, p) for p in parts)),
+    }
+    if NETWORK in types:
+        values["network"] = h.section("_network_section.html", n=network_context(data, h, data.by_term[subject]))
+    elif PREFECTURE in types:
+        values["prefecture"] = h.section("_prefecture_section.html", prefecture=prefecture_context(data, h, subject))
+    elif CRITERION in types:
+        criterion = next(c for c in data.criteria if c.term == subject)
+        values["criterion"] = h.section("_criterion_section.html", c=criterion_summary(data, h, criterion))
+    values["inverse"] = inverse_section(data, h, subject)
+    return h.skeleton("resource.html", RESOURCE_SLOTS).fill(values)
+
+
+def _part_section(data: SiteData, h: Html, part: str) -> Markup:
+    return h.fragment(
+        "_part_section.html", id=iri(part).partition("#")[2], heading=h.label(part), rows=property_rows(data, h, part)
+    )
+
+
+def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
+    idx = data.idx
+    ontology = f"<{ONTOLOGY}>"
+    terms = sorted((s for s in subjects if s != ontology), key=lambda s: (data.rank.get(s, 1 << 30), s))
+    entries = []
+    for s in terms:
+        uses = Counter(p for _, p in idx.inverse.get(s, ()))
+        entries.append(
+            {
+                "id": iri(s)[len(VOCABULARY) :],
+                "name": compact(iri(s)) or iri(s),
+                "label": h.label(s),
+                "kinds": [h.link(t) for t in idx.types(s)],
+                "definition": h.in_language(s, f"<{SKOS}definition>"),
+                "label_ja": h.text(idx.labels.get(s, {}).get("ja", ""), "ja"),
+                "label_en": h.text(idx.labels.get(s, {}).get("en", ""), "en"),
+                "rows": property_rows(data, h, s),
+                "uses": [(h.predicate(p), count) for p, count in sorted(uses.items())],
+            }
+        )
+    return {
+        "title": h.plain_label(ontology),
+        "heading": h.label(ontology),
+        "iri": ONTOLOGY,
+        "rows": property_rows(data, h, ontology),
+        "terms": entries,
+        "doc": h.root + iris.VOCABULARY_DOCUMENT,
+        "describe": h.query(f"DESCRIBE <{ONTOLOGY}>"),
+    }
+
+
+def downloads_context(data: SiteData, h: Html, out: Output) -> dict:
+    return {
+        "files": [
+            {
+                "href": h.root + d.path,
+                "name": d.path,
+                "title": d.title[h.lang],
+                "doc": h.href(f"<{iris.distribution_iri(data.settings.base_iri, d.key)}>"),
+                "what": d.description[h.lang],
+                "media_type": d.media_type,
+                "size": d.byte_size,
+                "sha256": d.sha256,
+            }
+            for d in data.downloads
+        ],
+        "catalogue": [
+            {
+                "href": h.root + path,
+                "name": path,
+                "what": h.t[f"dl_{key.replace('-', '_')}"],
+                "size": out.catalog_file(key).stat().st_size,
+            }
+            for key, (path, _) in CATALOG_FILES.items()
+        ],
+    }

@@ -1,0 +1,157 @@
+"""The site's rewrite rules for Apache (site/deploy/htaccess, copied to DIR/site/.htaccess) and nginx
+(site/deploy/nginx.conf), run by the real servers: /id/… answers as `serve` does."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from ryoiki_ld import formats
+from ryoiki_ld.config import Settings
+
+from .support.negotiation import NEGOTIATION_CASES, expected_answer
+
+MOUNT = "/mount/sub/"  # where the servers also show the site, besides their root
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+APACHE_CONF = """ServerRoot "{tmp}"
+ServerName 127.0.0.1
+Listen 127.0.0.1:{port}
+PidFile {tmp}/httpd.pid
+ErrorLog {tmp}/error.log
+LoadModule mpm_event_module {modules}/mod_mpm_event.so
+LoadModule authz_core_module {modules}/mod_authz_core.so
+LoadModule dir_module {modules}/mod_dir.so
+LoadModule mime_module {modules}/mod_mime.so
+LoadModule rewrite_module {modules}/mod_rewrite.so
+LoadModule alias_module {modules}/mod_alias.so
+User nobody
+Group nogroup
+TypesConfig /etc/mime.types
+DocumentRoot "{site}"
+Alias /mount/sub "{site}"
+<Directory "{site}">
+  AllowOverride All
+  Require all granted
+</Directory>
+"""
+NGINX_CONF = """daemon off;
+master_process off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/error.log warn;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fastcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  types {{ text/html html; text/turtle ttl; application/ld+json jsonld; application/n-triples nt; }}
+  charset utf-8;
+  charset_types text/html text/turtle;
+  server {{
+    listen 127.0.0.1:{port};
+    root {site};
+    location /mount/sub/ {{ alias {site}/; }}
+    include {snippet};
+  }}
+}}
+"""
+
+
+@pytest.fixture(params=["apache", "nginx"])
+def web_server(request, built: Path):
+    """Apache httpd with the site's .htaccess, or nginx with the site's snippet, serving a copy of some of the
+    site at / and at /mount/sub/. The copy lives in a world-readable directory: Apache's workers drop root."""
+    binary = {"apache": "apache2", "nginx": "nginx"}[request.param]
+    if not shutil.which(binary):
+        pytest.skip(f"no {binary}: install it with `apt-get install -y apache2 nginx` (.ci/run does)")
+    tmp = Path(tempfile.mkdtemp(prefix="ryoiki-web-"))
+    try:
+        site = tmp / "site"
+        for path in ("doc/network/001", "doc/prefecture/13", "doc/def"):
+            for ext in ("html", "ttl", "jsonld", "nt"):
+                (site / path).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(built / "site" / f"{path}.{ext}", site / f"{path}.{ext}")
+        shutil.copyfile(built / "site" / ".htaccess", site / ".htaccess")
+        for p in [tmp, *tmp.rglob("*")]:
+            p.chmod(0o755 if p.is_dir() else 0o644)
+        port = _free_port()
+        settings = Settings()
+        values = {"tmp": tmp, "port": port, "site": site, "modules": "/usr/lib/apache2/modules"}
+        if request.param == "apache":
+            conf = tmp / "httpd.conf"
+            conf.write_text(APACHE_CONF.format(**values))
+            command = [binary, "-f", str(conf), "-DFOREGROUND"]
+        else:
+            conf = tmp / "nginx.conf"
+            conf.write_text(NGINX_CONF.format(**values, snippet=settings.paths.nginx_snippet))
+            command = [binary, "-c", str(conf), "-p", str(tmp)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            _wait_for(port, process, tmp / "error.log")
+            yield port
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"server exited: {output} {log.read_text() if log.exists() else ''}")
+            time.sleep(0.05)
+    pytest.fail("server did not start")
+
+
+def _get(port: int, path: str, accept: str | None = None) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path, headers={"Accept": accept} if accept is not None else {})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+@pytest.mark.parametrize("mount", ["/", MOUNT])
+def test_rewrite_rules_answer_as_serve_does(web_server, mount):
+    """/id/… answers 303 to the document formats.negotiate picks (suffix > format= > Accept), 400 or 406 when
+    none fits — at the server's root and below a sub-path — and the document it points to is served."""
+    wrong = []
+    for path, accept in NEGOTIATION_CASES:
+        status, document = expected_answer(path, accept)
+        response = _get(web_server, mount + path, accept)
+        location = response.getheader("Location")
+        got = (response.status, urlsplit(location).path if location else None)
+        want = (status, mount + document if document else None)
+        if got != want:
+            wrong.append(f"{mount}{path} Accept={accept!r}: {got}, want {want}")
+        elif status == 303:
+            followed = _get(web_server, got[1])
+            media_type = formats.BY_EXT[document.rsplit(".", 1)[1]].media_type
+            if followed.status != 200 or not followed.getheader("Content-Type", "").startswith(media_type):
+                wrong.append(f"{got[1]}: {followed.status} {followed.getheader('Content-Type')}")
+    assert not wrong, wrong
+    assert _get(web_server, mount + "doc/def.html").status == 200  # documents are not rewritten
