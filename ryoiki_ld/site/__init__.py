@@ -7,7 +7,7 @@ term. Around them: the landing page (summary figures, map, charts, a table of al
 vocabulary and downloads pages, `sitemap.xml`, `robots.txt` and the Apache rewrite rules.
 
 Pages are Jinja2 templates in `site/templates/` with autoescape on. Pages and documents are filled straight
-from the grouped N-Triples lines, not through an RDF library (about 25× slower for the documents alone,
+from the grouped N-Triples lines, not through an RDF library (rdflib: about 30× slower for the documents alone,
 `benchmarks/bench_site.py`). The whole site takes about a second on tmpfs with two cores.
 
 The modules, in the order the stage uses them: `graph` (the triples grouped by resource; what a document holds),
