@@ -173,8 +173,8 @@ def query_command(query: str, output_format: str, out: Path) -> None:
 
     Exit status: 0 answered, 2 bad query (the message gives the line and column) or no build.
     """
-    from . import store
     from .rdf import PREFIXES
+    from .serve.query import run_query
 
     source = "query"
     if query.startswith("@"):
@@ -184,7 +184,7 @@ def query_command(query: str, output_format: str, out: Path) -> None:
             query = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise SourceError(path, None, f"cannot read the query: {getattr(e, 'strerror', None) or e}") from None
-    output = store.run_query(Output(out), query, source, output_format, PREFIXES, Limits().max_depth)
+    output = run_query(Output(out), query, source, output_format, PREFIXES, Limits().max_depth)
     sys.stdout.buffer.write(output)
     sys.stdout.buffer.flush()
 
@@ -259,7 +259,7 @@ def serve(
 
     Stops cleanly on Ctrl+C or SIGTERM: requests in flight are answered, then the workers exit and are reaped.
     """
-    from .server import serve as run_server
+    from .serve import serve as run_server
 
     limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, memory_mb=memory_mb, cache_mb=cache_mb)
     run_server(

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import shutil
 import signal
 import subprocess
 import time
 import urllib.parse
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cli import CLI
-from .report import BASE, RLD
+from .report import RLD
+
+# Limits quick to reach, for the tests of the endpoint and of its workers (`LIMITS`).
+TIME_LIMIT_S = 1.0
+MAX_ROWS = 2000
+LIMITS = ("--time-limit", str(TIME_LIMIT_S), "--max-rows", str(MAX_ROWS))
+COUNT_NETWORKS = f"PREFIX rld: <{RLD}> SELECT (COUNT(?n) AS ?networks) WHERE {{ ?n a rld:Network }}"
 
 
 @dataclass
@@ -62,22 +71,6 @@ def get_query(server: Server, query: str, accept: str | None = None, **params: s
     return fetch(server, "GET", target, {"Accept": accept} if accept else {})
 
 
-def minimal_site(site: Path) -> None:
-    """What the site stage writes, for the documents these tests dereference (used only without it)."""
-    (site / "doc" / "network").mkdir(parents=True)
-    (site / "index.html").write_text(
-        '<!DOCTYPE html><html lang="ja"><meta charset="utf-8"><title>ryoiki-ld</title>', "utf-8"
-    )
-    for stem in ("doc/network/001", "doc/def"):
-        for ext, content in (
-            ("html", '<!DOCTYPE html><meta charset="utf-8"><title>001</title>'),
-            ("ttl", f"<{BASE}id/network/001> a <{RLD}Network> ."),
-            ("nt", f"<{BASE}id/network/001> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{RLD}Network> ."),
-            ("jsonld", json.dumps({"@id": f"{BASE}id/network/001", "@type": RLD + "Network"})),
-        ):
-            (site / f"{stem}.{ext}").write_text(content, encoding="utf-8")
-
-
 def start_server(out: Path, *options: str) -> Server:
     log, stderr = out.parent / "access.log", out.parent / "server.stderr"
     command = [*CLI, "serve", "--out", str(out), "--port", "0", "--access-log", str(log), *options]
@@ -95,6 +88,21 @@ def start_server(out: Path, *options: str) -> Server:
         time.sleep(0.05)
     process.kill()
     raise AssertionError(f"the server did not start: {stderr.read_text()}")
+
+
+@contextlib.contextmanager
+def serving(built: Path, out: Path, *options: str) -> Iterator[Server]:
+    """`ryoiki-ld serve` on a copy of a build (at `out`), stopped with SIGTERM at the end whatever happens."""
+    shutil.copytree(built, out)
+    running = start_server(out, *options)
+    try:
+        yield running
+    finally:
+        stop(running)
+
+
+def count_networks(server: Server) -> int:
+    return int(json.loads(get_query(server, COUNT_NETWORKS).body)["results"]["bindings"][0]["networks"]["value"])
 
 
 def worker_pids(server_pid: int) -> set[int]:

@@ -14,28 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formatdate
 from pathlib import Path
 
-from . import formats, iris
-from .formats import Format
-from .rdf import ONTOLOGY
-
-Headers = list[tuple[str, str]]
-
-
-@dataclass
-class Response:
-    status: int
-    headers: Headers = field(default_factory=list)
-    body: bytes = b""
-    encoded: tuple[tuple[bytes, bytes], ...] | None = None  # the headers as sent, for a cached response
-
-
-def text(status: int, message: str, headers: Headers | None = None) -> Response:
-    body = (message.rstrip("\n") + "\n").encode("utf-8")
-    return Response(status, [("Content-Type", "text/plain; charset=utf-8"), *(headers or [])], body)
+from .. import formats, iris
+from ..formats import Format
+from ..rdf import ONTOLOGY
+from .responses import Response, text
 
 
 def safe_relative(path: str) -> Path | None:

@@ -1,4 +1,4 @@
-"""SPARQL text and results: what a query is before it runs, and how its results are written.
+"""Query inspection: what a query is before it runs, and what the endpoint refuses to evaluate.
 
 A public endpoint must refuse some queries before the engine sees them: Oxigraph evaluates `SERVICE`
 by making HTTP requests to any host the query names, and a deep enough nesting of brackets overflows
@@ -15,14 +15,7 @@ or prefix named like `service:` is refused too; that is the price of never being
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-import pyoxigraph as ox
-
-from .formats import Format
-
-# --- the query text -------------------------------------------------------------------------------
 
 _BASE = (
     "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
@@ -192,75 +185,3 @@ def check(query: str, max_depth: int) -> Inspection:
     if seen.depth > max_depth:
         raise QueryRefused(400, f"the query nests brackets {seen.depth} deep; the limit is {max_depth}")
     return seen
-
-
-# --- result formats -------------------------------------------------------------------------------
-
-
-class RowLimitExceeded(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"more than {limit:,} results")
-        self.limit = limit
-
-
-class _RowCounter:
-    """A file for Oxigraph's TSV writer: keeps what it writes, and stops it past `max_rows` solutions."""
-
-    def __init__(self, max_rows: int) -> None:
-        self.max_rows = max_rows
-        self.parts: list[bytes] = []
-        self.lines = 0
-
-    def write(self, data: bytes) -> int:
-        self.lines += data.count(b"\n")
-        if self.lines > self.max_rows + 1:  # the header line, then one line per solution
-            raise RowLimitExceeded(self.max_rows)
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
-def write_solutions(solutions: ox.QuerySolutions, fmt: Format, max_rows: int) -> tuple[bytes, int]:
-    """Serialise at most `max_rows` solutions, or raise RowLimitExceeded: never a silently cut result.
-
-    Oxigraph writes the solutions as TSV, one line each (terms in N-Triples syntax, which escapes line
-    breaks and round-trips every term exactly), into a counter that stops it at the limit; the other
-    formats are written by Oxigraph from that TSV.
-    """
-    counter = _RowCounter(max_rows)
-    solutions.serialize(counter, format=ox.QueryResultsFormat.TSV)
-    tsv = b"".join(counter.parts)
-    if fmt.oxigraph == ox.QueryResultsFormat.TSV:
-        return tsv, counter.lines - 1
-    table = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
-    return table.serialize(format=fmt.oxigraph), counter.lines - 1
-
-
-def write_boolean(answer: ox.QueryBoolean, fmt: Format) -> bytes:
-    return answer.serialize(format=fmt.oxigraph)
-
-
-def write_triples(
-    triples: Iterable[ox.Triple], fmt: Format, max_rows: int, prefixes: dict[str, str]
-) -> tuple[bytes, int]:
-    """Serialise at most `max_rows` triples, or raise RowLimitExceeded."""
-    kept = []
-    for triple in triples:
-        if len(kept) >= max_rows:
-            raise RowLimitExceeded(max_rows)
-        kept.append(triple)
-    return serialize_triples(kept, fmt, prefixes), len(kept)
-
-
-def serialize_triples(triples: list[ox.Triple], fmt: Format, prefixes: dict[str, str]) -> bytes:
-    """Turtle and RDF/XML declare only the prefixes the triples use."""
-    options = {}
-    if fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML):
-        iris = {t.predicate.value for t in triples}
-        for t in triples:
-            for term in (t.subject, t.object):
-                iris.add(term.datatype.value if isinstance(term, ox.Literal) else getattr(term, "value", ""))
-        options["prefixes"] = {p: ns for p, ns in prefixes.items() if any(i.startswith(ns) for i in iris)}
-    return ox.serialize(triples, format=fmt.oxigraph, **options)

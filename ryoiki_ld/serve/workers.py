@@ -18,7 +18,7 @@ on serving other requests; but pyoxigraph has no timeout, and a thread cannot be
 - Network: before it opens the store, a worker moves into a network namespace of its own (unshare(2)
   CLONE_NEWNET, with CLONE_NEWUSER where the server is not root), where no address but its own loopback
   exists. The listening socket, opened before, keeps accepting; no new connection can be made. The SERVICE
-  check in `sparql.check` refuses such queries first; this is the second wall. Where the kernel forbids
+  check in `inspect.check` refuses such queries first; this is the second wall. Where the kernel forbids
   namespaces, the worker says so, and `/health` and the log report it.
 
 The supervisor and its workers talk over a socket pair each, one JSON object per line: a worker says
@@ -51,11 +51,11 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .config import Limits
-from .errors import RyoikiError
-from .formats import Format
-from .rdf import PREFIXES
-from .store import QUERY_STACK_BYTES, Answer, evaluate, text_answer
+from ..config import Limits
+from ..errors import RyoikiError
+from ..formats import Format
+from ..rdf import PREFIXES
+from .results import QUERY_STACK_BYTES, Answer, evaluate, text_answer
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000

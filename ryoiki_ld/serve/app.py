@@ -1,45 +1,38 @@
-"""serve: the SPARQL 1.1 endpoint at /sparql, the built site, and /id/ dereferencing, over HTTP.
+"""The ASGI application of `serve`: routing, the SPARQL 1.1 Protocol, the service description, /health.
 
-An ASGI application run by uvicorn (httptools parser, uvloop event loop) in each of several worker
-processes that share the listening socket (`workers.py`). The event loop parses, checks and routes; the
-worker's query threads evaluate, and a worker whose query outruns the time limit answers 503 at once and
-retires. Every query answer is complete before its status is sent, so a client never gets a 200 followed
-by a broken body, and a limit that refuses a query says so (status, `Query-Limit-Exceeded` header,
-message). The store is immutable between builds, so identical requests get the cached answer.
+One App runs in each worker process (`workers.py`). Its event loop parses the request, checks the query
+(`inspect.py`) and hands it to a query thread (`workers.Evaluator`); files and /id/ are `static.py`'s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import gc
 import json
-import os
 import re
-import signal
-import socket
 import sys
 import time
 import traceback
 import urllib.parse
-from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
-from . import formats, iris, sparql, static
-from .config import CATALOG_FILES, Output, ServeSettings
-from .errors import RyoikiError
-from .formats import HTML, Format
-from .rdf import VOID, XSD_INTEGER, prefixes
-from .static import Headers, Response, text
-from .store import Answer, Manifest, read_manifest, text_answer
-from .workers import Evaluator, Link, Query, Supervisor, WorkerFailed
+from .. import formats, iris
+from ..config import CATALOG_FILES, Output, ServeSettings
+from ..formats import HTML, Format
+from ..rdf import VOID, XSD_INTEGER, prefixes
+from ..store import Manifest
+from . import static
+from .inspect import QueryRefused, check
+from .log import AccessLog, now
+from .responses import Headers, Response, ResponseCache, encode_headers, text
+from .results import Answer, serialize_triples, text_answer
+from .workers import Evaluator, Link, Query
 
+JSON = formats.BY_EXT["json"]  # /health and the example queries
 # The service description: Turtle for anything that accepts everything (curl), HTML for browsers.
 DESCRIPTION_FORMATS: tuple[Format, ...] = (formats.GRAPHS[0], HTML, *formats.GRAPHS[1:])
 # A query sent by a browser that prefers HTML to every result format gets the query page, filled in.
@@ -50,12 +43,6 @@ _TOKEN_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~ ,-]*$")
 FORMAT_PARAMETERS = ("format", "output", "results")  # SPARQLWrapper sends its returnFormat in all three
 READ_ONLY = "this endpoint is read-only: SPARQL Update and Graph Store writes are not accepted"
 MAX_BODY_BYTES = 1024 * 1024
-PIPE_BUF = 4096  # writes up to this size to a pipe are never interleaved with another process's
-COMMON_HEADERS = [
-    ("Access-Control-Allow-Origin", "*"),
-    ("Access-Control-Expose-Headers", "Query-Limit-Exceeded, Result-Count, Content-Length"),
-    ("X-Content-Type-Options", "nosniff"),
-]
 PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -81,85 +68,6 @@ class Request:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
-
-
-class AccessLog:
-    """One JSON object per line, buffered and flushed at least every half second and at shutdown.
-
-    Every worker writes to the same file descriptor (opened for appending); each write holds whole lines
-    and at most PIPE_BUF bytes where it can, so that lines of different processes never interleave.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.lines: list[bytes] = []
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.lines.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
-        if len(self.lines) >= 512:
-            self.flush()
-
-    def flush(self) -> None:
-        chunk = b""
-        for line in self.lines:
-            if chunk and len(chunk) + len(line) > PIPE_BUF:
-                _write_all(self.fd, chunk)
-                chunk = b""
-            chunk += line
-        if chunk:
-            _write_all(self.fd, chunk)
-        self.lines.clear()
-
-    async def flush_every(self, seconds: float) -> None:
-        while True:
-            await asyncio.sleep(seconds)
-            self.flush()
-
-
-class ResponseCache:
-    """Least-recently-used responses to identical query requests, bounded in bytes.
-
-    The store never changes while the server runs, so the same request (method, parameters, Accept,
-    body) always gets the same answer; only complete 200 answers to non-volatile queries are kept. Keys and
-    entries are tuples of strings and bytes, which the garbage collector stops tracking: a full cache holds
-    tens of thousands of answers, and as objects it tracked they made every full collection a pause of tens
-    of ms (the p99 of uncached queries).
-    """
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self.entries: OrderedDict[tuple, tuple[int, tuple[tuple[bytes, bytes], ...], bytes, int]] = OrderedDict()
-        self.bytes = self.hits = self.misses = 0
-
-    def get(self, key: tuple) -> Response | None:
-        entry = self.entries.get(key)
-        if entry is None:
-            self.misses += 1
-            return None
-        self.entries.move_to_end(key)
-        self.hits += 1
-        status, headers, body, _ = entry
-        return Response(status, body=body, encoded=headers)
-
-    def put(self, key: tuple, response: Response) -> None:
-        size = len(response.body) + sum(len(k) for k in key if k) + 300
-        if size > self.max_bytes // 8 or key in self.entries:
-            return
-        response.encoded = encode_headers(response)
-        self.entries[key] = (response.status, response.encoded, response.body, size)
-        self.bytes += size
-        while self.bytes > self.max_bytes:
-            _, (_, _, _, old_size) = self.entries.popitem(last=False)
-            self.bytes -= old_size
-
-    def stats(self) -> dict[str, int]:
-        return {"entries": len(self.entries), "bytes": self.bytes, "hits": self.hits, "misses": self.misses}
-
-
-def encode_headers(response: Response) -> tuple[tuple[bytes, bytes], ...]:
-    """The headers as sent: the response's own, those common to all, and the length."""
-    head = [*response.headers, *COMMON_HEADERS, ("Content-Length", str(len(response.body)))]
-    return tuple((k.encode("latin-1"), v.encode("latin-1")) for k, v in head)
 
 
 def parse_parameters(data: bytes) -> dict[str, list[str]]:
@@ -290,7 +198,7 @@ class App:
         await send({"type": "http.response.body", "body": response.body})
         self.log.write(
             {
-                "time": _now(),
+                "time": now(),
                 "client": request.client,
                 "method": request.method,
                 "path": request.path,
@@ -315,7 +223,7 @@ class App:
             return self.health()
         if path == "/query/examples.json":
             return Response(
-                200, [("Content-Type", "application/json"), ("Cache-Control", "public, max-age=60")], self.examples
+                200, [("Content-Type", JSON.content_type), ("Cache-Control", "public, max-age=60")], self.examples
             )
         if path.startswith("/query/"):
             return self.files(self.page_files, request, missing="no such file of the query page")
@@ -343,7 +251,7 @@ class App:
         return Response(
             200,
             [
-                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Type", HTML.content_type),
                 ("Content-Security-Policy", PAGE_POLICY),
                 ("Vary", "Accept"),
             ],
@@ -379,7 +287,7 @@ class App:
             "uptime_s": round(time.monotonic() - self.started, 1),
         }
         body = json.dumps(report, indent=1).encode("utf-8")
-        return Response(200, [("Content-Type", "application/json"), ("Cache-Control", "no-store")], body)
+        return Response(200, [("Content-Type", JSON.content_type), ("Cache-Control", "no-store")], body)
 
     # --- SPARQL 1.1 Protocol ----------------------------------------------------------------------
 
@@ -475,8 +383,8 @@ class App:
                 413, f"the query has {len(query):,} characters; the limit is {self.limits.max_query_chars:,}"
             )
         try:
-            seen = sparql.check(query, self.limits.max_depth)
-        except sparql.QueryRefused as e:
+            seen = check(query, self.limits.max_depth)
+        except QueryRefused as e:
             note["refused"] = e.message.split(":")[0]
             return text_answer(e.status, e.message)
         note["form"] = seen.form
@@ -533,11 +441,7 @@ class App:
             add(graph, "classPartition", partition)
             add(partition, "class", ox.NamedNode(cls))
             add(partition, "entities", count(n))
-        return sparql.serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+        return serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
 
 
 async def _read_body(receive: Any) -> bytes:
@@ -552,95 +456,3 @@ async def _read_body(receive: Any) -> bytes:
         if not message.get("more_body"):
             break
     return bytes(body)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    with contextlib.suppress(OSError):  # a full disk or a closed stderr must not stop the server
-        while data:
-            data = data[os.write(fd, data) :]
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise RyoikiError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    sock.listen(2048)
-    return sock
-
-
-def serve(settings: ServeSettings, echo: Any) -> None:
-    """Serve until SIGINT or SIGTERM; then every worker finishes its requests in flight and exits."""
-    manifest = read_manifest(Output(settings.out))
-    log_fd = sys.stderr.fileno()
-    if settings.access_log is not None:
-        log_fd = os.open(settings.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    log = AccessLog(log_fd)
-    sock = listening_socket(settings.host, settings.port)
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-
-    def event(record: dict[str, Any]) -> None:
-        log.write({"time": _now(), **record})
-        log.flush()
-
-    def announce(network: str) -> None:
-        event({"event": "started", "workers": settings.limits.workers, "worker_network": network})
-        wall = "workers have no network" if network == "isolated" else f"WARNING: workers keep the network ({network})"
-        echo(f"serving {settings.out} on http://{shown}:{port}/ (SPARQL at /sparql; {wall}); Ctrl+C stops")
-
-    def worker(link: Link, network: str) -> None:
-        app = App(settings, manifest, AccessLog(log_fd), link, network)
-        gc.freeze()  # what the worker has built so far lives as long as it: no collection need look at it
-        link.send({"ready": network})
-        if not link.wait_until_needed():
-            return
-        app.server = uvicorn_server(app, settings)
-        # uvicorn re-raises the signal that stopped it once it has shut down; these make that a no-op.
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: None)
-        app.server.run(sockets=[sock])
-        app.log.flush()
-
-    supervisor = Supervisor(settings.limits.workers, settings.limits, worker, event)
-    try:
-        supervisor.run(announce)
-        event({"event": "stopped", "workers_reaped": True})
-    except WorkerFailed as e:
-        raise RyoikiError(f"the server did not start: {e}") from None
-    finally:
-        sock.close()
-        if log_fd != sys.stderr.fileno():
-            os.close(log_fd)
-    echo("stopped")
-
-
-def uvicorn_server(app: App, settings: ServeSettings) -> Any:
-    import uvicorn
-
-    config = uvicorn.Config(
-        app,
-        loop=_available("uvloop", "asyncio"),
-        http=_available("httptools", "h11"),
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=int(settings.limits.time_limit_s) + 5,
-        limit_concurrency=1024,
-        proxy_headers=True,  # X-Forwarded-For/-Proto, trusted from 127.0.0.1 only: a local reverse proxy
-    )
-    return uvicorn.Server(config)
-
-
-def _available(module: str, fallback: str) -> str:
-    try:
-        __import__(module)
-    except ImportError:
-        return fallback
-    return module

@@ -1,5 +1,6 @@
-"""The built site through the real `ryoiki-ld serve`: dereferencing by content negotiation, the query links every
-page carries, and the query page in a real browser running an example against the endpoint."""
+"""serve.static through the real `ryoiki-ld serve`: the built site's files, /id/ dereferencing by content
+negotiation, paths that try to leave the site; the query links every page carries, and the query page in a real
+browser running an example against the endpoint."""
 
 from __future__ import annotations
 
@@ -16,18 +17,112 @@ from ryoiki_ld import formats
 
 from .support.browser import ARGS, CHROMIUM, Watched
 from .support.negotiation import NEGOTIATION_CASES, expected_answer
-from .support.server import Server, fetch, start_server, stop
+from .support.server import Server, count_networks, fetch, serving, start_server, stop
 
 
 @pytest.fixture(scope="module")
 def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    out = tmp_path_factory.mktemp("serve-site") / "build"
-    shutil.copytree(built, out)
-    running = start_server(out)
-    try:
+    with serving(built, tmp_path_factory.mktemp("serve-site") / "build") as running:
         yield running
+
+
+# --- the site's files -----------------------------------------------------------------------------
+
+
+def test_static_files_with_types_and_validators(server):
+    home = fetch(server, "GET", "/")
+    assert home.status == 200 and home.header("Content-Type") == "text/html; charset=utf-8"
+    document = fetch(server, "GET", "/doc/network/001.ttl")
+    assert document.status == 200 and document.header("Content-Type") == "text/turtle; charset=utf-8"
+    assert document.header("Cache-Control").startswith("public") and document.header("Last-Modified")
+    etag = document.header("ETag")
+    assert fetch(server, "GET", "/doc/network/001.ttl", {"If-None-Match": etag}).status == 304
+    head = fetch(server, "HEAD", "/doc/network/001.ttl")
+    assert head.status == 200 and head.body == b"" and head.header("Content-Length") == str(len(document.body))
+    dump = fetch(server, "GET", "/dump/ryoiki-ld.nt")
+    assert dump.status == 200 and dump.header("Content-Type") == "application/n-triples; charset=utf-8"
+    assert dump.body == (server.out / "dump" / "ryoiki-ld.nt").read_bytes()
+    directory = fetch(server, "GET", "/doc")
+    assert directory.status == 301 and directory.header("Location") == "doc/"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../../../../etc/passwd",
+        "/doc/../../build.json",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/doc/%2e%2e/%2e%2e/build.json",
+        "/dump/../build.json",
+        "/dump/%2e%2e/build.json",
+        "/query/../../pyproject.toml",
+        "/query/%2e%2e/%2e%2e/pyproject.toml",
+        "/..%2f..%2fbuild.json",
+        "/doc/..\\..\\build.json",
+        "/.htaccess",
+        "/id/../../build.json",
+        "/id/..%2f..%2fbuild/x",
+        "//etc/passwd",
+    ],
+)
+def test_path_traversal_is_refused(server, target):
+    reply = fetch(server, "GET", target)
+    assert reply.status in (400, 404), (reply.status, reply.text[:200])
+    assert b"root:" not in reply.body and b"base_iri" not in reply.body and b"[project]" not in reply.body
+
+
+def test_without_a_site_the_root_says_so(built, tmp_path):
+    out = tmp_path / "build"
+    shutil.copytree(built, out, ignore=shutil.ignore_patterns("site"))
+    running = start_server(out, "--workers", "1")
+    try:
+        home = fetch(running, "GET", "/")
+        assert home.status == 200 and "DIR/site/" in home.text and 'href="sparql"' in home.text
+        missing = fetch(running, "GET", "/doc/network/001.html")
+        assert missing.status == 404 and "this build has no site" in missing.text
+        assert str(out) not in missing.text  # no server path is shown
+        assert fetch(running, "GET", "/id/network/001").status == 404
+        assert count_networks(running) == 218
     finally:
-        stop(running)
+        assert stop(running) == 0
+
+
+# --- /id/ dereferencing ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "headers", "location"),
+    [
+        ("/id/network/001", {"Accept": "text/html"}, "../../doc/network/001.html"),
+        ("/id/network/001", {}, "../../doc/network/001.html"),
+        ("/id/network/001", {"Accept": "text/turtle"}, "../../doc/network/001.ttl"),
+        ("/id/network/001", {"Accept": "application/ld+json"}, "../../doc/network/001.jsonld"),
+        ("/id/network/001", {"Accept": "application/n-triples"}, "../../doc/network/001.nt"),
+        ("/id/network/001", {"Accept": "text/turtle;q=0.5, application/n-triples"}, "../../doc/network/001.nt"),
+        ("/id/network/001.ttl", {"Accept": "text/html"}, "../../doc/network/001.ttl"),
+        ("/id/network/001?format=jsonld", {"Accept": "text/html"}, "../../doc/network/001.jsonld"),
+        ("/id/network/001.nt?format=html", {}, "../../doc/network/001.nt"),
+        ("/def", {"Accept": "text/turtle"}, "doc/def.ttl"),
+        ("/def", {"Accept": "text/html"}, "doc/def.html"),
+        ("/def.jsonld", {}, "doc/def.jsonld"),
+    ],
+)
+def test_resource_iris_answer_303_to_the_negotiated_document(server, target, headers, location):
+    reply = fetch(server, "GET", target, headers)
+    assert reply.status == 303, reply.text
+    assert reply.header("Location") == location
+    assert "Accept" in reply.header("Vary")
+    document = urllib.parse.urljoin(target, location)
+    followed = fetch(server, "GET", document)
+    assert followed.status == 200
+    extension = location.rsplit(".", 1)[1]
+    expected = {
+        "html": "text/html",
+        "ttl": "text/turtle",
+        "jsonld": "application/ld+json",
+        "nt": "application/n-triples",
+    }
+    assert followed.header("Content-Type").startswith(expected[extension])
 
 
 @pytest.mark.parametrize(("path", "accept"), NEGOTIATION_CASES)
@@ -45,6 +140,14 @@ def test_resource_iris_answer_303_to_the_document_iris_negotiate_picks(server, p
     assert followed.status == 200 and followed.header("Content-Type").startswith(media_type)
 
 
+def test_dereferencing_refuses_what_it_cannot_serve(server):
+    unacceptable = fetch(server, "GET", "/id/network/001", {"Accept": "image/png"})
+    assert unacceptable.status == 406 and "text/turtle" in unacceptable.text and unacceptable.header("Vary") == "Accept"
+    assert fetch(server, "GET", "/id/network/999").status == 404
+    assert fetch(server, "GET", "/id/network").status == 404
+    assert fetch(server, "GET", "/id/network/001/x").status == 404
+
+
 def test_no_minted_key_contains_a_dot(built):
     """A dot in /id/{kind}/{key}.ttl starts the format suffix, in `serve` and in the Apache and nginx rules."""
     subjects = {line.split(" ", 1)[0] for line in (built / "dump" / "ryoiki-ld.nt").read_text().splitlines()}
@@ -60,6 +163,9 @@ def test_every_kind_of_resource_dereferences(server, built):
         reply = fetch(server, "GET", f"/id/{kind}/{key}", {"Accept": "text/turtle"})
         assert reply.status == 303, (kind, key, reply.status)
         assert reply.header("Location").endswith(f"doc/{kind}/{key}.ttl")
+
+
+# --- the query links on pages ---------------------------------------------------------------------
 
 
 def query_links(built: Path, page: str) -> list[str]:
@@ -85,9 +191,7 @@ def test_the_query_links_on_pages_answer(server, built, page):
             assert answer.status == 200 and json.loads(answer.body)["results"]["bindings"], link
 
 
-# --------------------------------------------------------------------------------------------------
-# In a real browser
-# --------------------------------------------------------------------------------------------------
+# --- in a real browser ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
