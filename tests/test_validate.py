@@ -18,8 +18,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from ryoiki_ld import shacl
 from ryoiki_ld.config import DEFAULT_SOURCE, ROOT
+from ryoiki_ld.validate import shacl
 
 from .support import report
 from .support.cli import run_cli
