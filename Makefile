@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run build test lint golden clean
+.PHONY: run build test lint golden shapes clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 golden: $(STAMP)
 	$(BIN)/ryoiki-ld build --out build
 	cp build/data/networks.csv tests/golden/networks.csv
+
+# Regenerate shapes/criteria.ttl after changing data/criteria.csv (or its template, shapes/criteria.ttl.j2).
+shapes: $(STAMP)
+	$(BIN)/python -m ryoiki_ld.validate.criteria
 
 clean:
 	rm -rf build $(VENV)

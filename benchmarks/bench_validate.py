@@ -17,8 +17,9 @@ import pyoxigraph as ox
 import rdflib
 from bench_build import synthetic, timed
 
-from ryoiki_ld import extract, link, mapping, shacl, validate
+from ryoiki_ld import extract, link, mapping, validate
 from ryoiki_ld.config import Settings
+from ryoiki_ld.validate import shacl
 
 
 def run(label: str, table: pd.DataFrame, settings: Settings, gazetteer: link.Gazetteer) -> None:

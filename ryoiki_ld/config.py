@@ -83,6 +83,15 @@ class Paths:
         return self.root / "shapes"
 
     @property
+    def criteria_shapes(self) -> Path:
+        """Generated from `criteria` by `criteria_template` (`make shapes`), committed because it is published."""
+        return self.shapes / "criteria.ttl"
+
+    @property
+    def criteria_template(self) -> Path:
+        return self.shapes / "criteria.ttl.j2"
+
+    @property
     def ontology(self) -> Path:
         return self.root / "ontology" / "ryoiki-ld.ttl"
 

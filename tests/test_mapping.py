@@ -12,6 +12,8 @@ import rdflib
 from ryoiki_ld.config import Paths
 from ryoiki_ld.errors import SourceError
 from ryoiki_ld.mapping import run_mappings
+from ryoiki_ld.rdf import SHAPES
+from ryoiki_ld.validate.criteria import load_criteria
 
 from .support import report
 from .support.cli import run_cli
@@ -131,19 +133,38 @@ def test_networks_derive_from_the_report_and_point_at_their_source_lines(dump):
     assert sorted(r["loc"] for r in rows) == [f"{source}#line=759,760", f"{source}#line=851,854"]
 
 
-def test_seven_criteria_with_report_wording_and_translation(dump):
+def test_seven_criteria_as_criteria_csv_gives_them(dump):
+    """Each row of data/criteria.csv is an rld:Criterion: wording, assessability, property, shape and notes."""
     rows = select(
         dump,
-        "SELECT ?c ?notation ?ja ?en ?assessable { ?c a rld:Criterion ; skos:notation ?notation ; "
-        "rld:assessableFromSurvey ?assessable ; skos:definition ?ja, ?en "
-        "FILTER(LANG(?ja) = 'ja' && LANG(?en) = 'en') } ORDER BY ?c",
+        "SELECT ?c ?notation ?ja ?en ?assessable ?basedOn ?shape { ?c a rld:Criterion ; skos:notation ?notation ; "
+        "rld:assessableFromSurvey ?assessable ; rld:basedOn ?basedOn ; rld:validatedBy ?shape ; "
+        "skos:definition ?ja, ?en FILTER(LANG(?ja) = 'ja' && LANG(?en) = 'en') } ORDER BY ?c",
     )
-    assert [r["notation"] for r in rows] == list("アイウエオカキ")
-    assert [r["c"].rsplit("/", 1)[1] for r in rows] == list("abcdefg")
-    assert [r["assessable"] for r in rows] == ["true", "false", "false", "true", "true", "false", "false"]
-    assert rows[0]["ja"] == "開示医療機関が複数（２以上）あること"
-    note = select(dump, f"SELECT ?n {{ <{BASE}id/criterion/e> skos:scopeNote ?n FILTER(LANG(?n) = 'ja') }}")
-    assert "サーバー構築費や維持費を各参加医療機関が負担している形もある" in note[0]["n"]
+    criteria = sorted(load_criteria(Paths().criteria), key=lambda c: c.key)
+    assert len(criteria) == 7  # (ア)–(キ), note 4 of the report
+    assert [(r["c"], r["notation"], r["ja"], r["en"], r["assessable"], r["basedOn"], r["shape"]) for r in rows] == [
+        (
+            f"{BASE}id/criterion/{c.key}",
+            c.notation,
+            c.text_ja,
+            c.text_en,
+            str(c.assessable_from_survey).lower(),
+            RLD + c.based_on,
+            f"{SHAPES}criterion-{c.key}",
+        )
+        for c in criteria
+    ]
+    notes = select(dump, "SELECT ?c ?n { ?c a rld:Criterion ; skos:scopeNote ?n }")
+    found = {(n["c"].rsplit("/", 1)[1], n["n"]) for n in notes}
+    assert found == {
+        (c.key, note)
+        for c in criteria
+        for note in (c.report_note_ja, c.report_note_en, c.scope_note_ja, c.scope_note_en)
+        if note
+    }
+    # (オ)'s scope note is the report's note 2, kept apart from its definition.
+    assert any(key == "e" and "サーバー構築費や維持費を各参加医療機関が負担している形もある" in n for key, n in found)
 
 
 # --- vocabulary ------------------------------------------------------------------------------------

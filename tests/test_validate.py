@@ -1,8 +1,5 @@
-"""The validate stage on the real data and `ryoiki-ld validate` through the real command.
-
-Outcomes are checked against a direct pandas reading of the tidy table; the shapes are checked to be
-portable (plain pySHACL's command line on the shapes and the dump gives our results).
-"""
+"""The validate stage and `ryoiki-ld validate` through the real command: exit codes, the build's report, the
+worked example, and the shapes' portability (plain pySHACL's command line gives our results)."""
 
 from __future__ import annotations
 
@@ -12,101 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-import pyoxigraph as ox
 import pytest
 import rdflib
 
-from ryoiki_ld import shacl
 from ryoiki_ld.config import DEFAULT_SOURCE, ROOT
+from ryoiki_ld.validate import shacl
 
-from .support import report
 from .support.cli import run_cli
-
-EXAMPLE = ROOT / "examples" / "my-network.ttl"
-RLD = "https://w3id.org/ryoiki-ld/def#"
-
-
-def expected_outcomes(networks: pd.DataFrame) -> pd.DataFrame:
-    """What the criteria mean, read straight off the tidy table: unknown → not assessable."""
-
-    def threshold(values: pd.Series, met: pd.Series) -> np.ndarray:
-        return np.where(values.isna(), "not_assessable", np.where(met.fillna(False), "met", "not_met"))
-
-    by_criterion = {
-        "a": threshold(networks.disclosing, networks.disclosing >= 2),
-        "b": "not_assessable",
-        "c": "not_assessable",
-        "d": threshold(networks.accessing, networks.accessing >= 2),
-        "e": threshold(networks.own_funding, networks.own_funding.astype("boolean")),
-        "f": "not_assessable",
-        "g": "not_assessable",
-    }
-    frames = [pd.DataFrame({"no": networks.no, "criterion": k, "outcome": v}) for k, v in by_criterion.items()]
-    return pd.concat(frames).sort_values(["no", "criterion"]).reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def networks(built: Path) -> pd.DataFrame:
-    return pd.read_csv(built / "data" / "networks.csv", dtype={"own_funding": "boolean"})
-
-
-@pytest.fixture(scope="module")
-def eligibility(built: Path) -> pd.DataFrame:
-    return pd.read_csv(built / "validation" / "eligibility.csv")
-
-
-def test_eligibility_agrees_with_pandas_for_every_network_and_criterion(networks, eligibility):
-    assert list(eligibility.columns) == ["no", "criterion", "outcome"]
-    pd.testing.assert_frame_equal(eligibility, expected_outcomes(networks))
-
-
-def test_outcome_counts_per_criterion(networks, eligibility):
-    counts = eligibility.groupby(["criterion", "outcome"]).size().unstack(fill_value=0)
-    expected = expected_outcomes(networks).groupby(["criterion", "outcome"]).size().unstack(fill_value=0)
-    pd.testing.assert_frame_equal(counts, expected)
-    # The "not met" counts are the report's own figures (59, 20, 79); support/report.py says why the others are.
-    for key, (met, not_met, not_assessable) in report.OUTCOMES.items():
-        assert counts.loc[key].to_dict() == {"met": met, "not_assessable": not_assessable, "not_met": not_met}
-
-
-@pytest.fixture(scope="module")
-def store(built: Path) -> ox.Store:
-    store = ox.Store()
-    store.bulk_load(path=str(built / "dump" / "ryoiki-ld.nt"), format=ox.RdfFormat.N_TRIPLES)
-    return store
-
-
-def test_assessments_are_in_the_graph_and_answer_the_issue_questions(store, networks, eligibility):
-    prefix = f"PREFIX rld: <{RLD}>\n"
-    count = next(iter(store.query(prefix + "SELECT (COUNT(*) AS ?n) WHERE { ?a a rld:CriterionAssessment }")))
-    assert int(count["n"].value) == 218 * 7
-    every = (
-        prefix
-        + """
-        SELECT ?no WHERE {
-          ?n a rld:Network ; rld:surveyRowNumber ?no .
-          FILTER NOT EXISTS { ?a rld:network ?n ; rld:outcome rld:NotMet }
-          FILTER EXISTS { ?a rld:network ?n ; rld:outcome rld:Met }
-        }"""
-    )
-    meeting = sorted(int(s["no"].value) for s in store.query(every))
-    wide = eligibility.pivot(index="no", columns="criterion", values="outcome")
-    expected = wide[(wide != "not_met").all(axis=1) & (wide == "met").any(axis=1)].index.tolist()
-    assert meeting == expected and len(meeting) > 0
-    share = (
-        prefix
-        + """
-        SELECT ?code (SUM(IF(?o = rld:Met, 1, 0)) / COUNT(*) AS ?share) WHERE {
-          ?a rld:criterion ?c ; rld:outcome ?o ; rld:network/rld:prefecture/rld:prefectureCode ?code .
-          ?c <http://www.w3.org/2004/02/skos/core#notation> "ア" .
-        } GROUP BY ?code"""
-    )
-    shares = {s["code"].value: float(s["share"].value) for s in store.query(share)}
-    a = eligibility[eligibility.criterion == "a"].merge(networks[["no", "pref_code"]], on="no")
-    by_pref = a.groupby(a.pref_code.map("{:02d}".format)).outcome.apply(lambda o: (o == "met").mean())
-    assert shares == pytest.approx(by_pref.to_dict())
+from .support.example import EXAMPLE
 
 
 def test_the_build_report_is_the_shacl_report_of_the_dump(built):
@@ -144,11 +54,6 @@ def test_engines_agree_on_the_real_data(built):
         results[engine] = document
     assert results["oxigraph"]["results"] == results["pyshacl"]["results"]
     assert results["oxigraph"]["assessments"] == results["pyshacl"]["assessments"]
-
-
-# --------------------------------------------------------------------------------------------------
-# The command: exit codes, formats, input kinds, bad input
-# --------------------------------------------------------------------------------------------------
 
 
 def test_the_built_dataset_meets_the_quality_shapes(built):
@@ -206,127 +111,6 @@ def test_a_quality_violation_in_a_networks_own_file(tmp_path):
         "ja": "開示医療機関数が参加医療機関数を超えています。",
         "en": "More disclosing institutions than participating institutions.",
     }
-
-
-@pytest.mark.parametrize(("suffix", "fmt"), [(".nt", "N_TRIPLES"), (".jsonld", "JSON_LD"), (".rdf", "RDF_XML")])
-def test_every_rdf_syntax_gives_the_same_outcome(tmp_path, suffix, fmt):
-    triples = [q.triple for q in ox.parse(path=str(EXAMPLE), format=ox.RdfFormat.TURTLE)]
-    path = tmp_path / f"my-network{suffix}"
-    path.write_bytes(ox.serialize(triples, format=getattr(ox.RdfFormat, fmt)))
-    converted = json.loads(run_cli("validate", path, "--format", "json").stdout)
-    original = json.loads(run_cli("validate", EXAMPLE, "--format", "json").stdout)
-    assert converted["assessments"] == original["assessments"]
-    assert converted["results"] == original["results"]
-
-
-def test_input_format_overrides_the_extension(tmp_path):
-    path = tmp_path / "my-network.txt"
-    shutil.copyfile(EXAMPLE, path)
-    assert run_cli("validate", path).returncode == 2
-    run = run_cli("validate", path, "--input-format", "turtle")
-    assert run.returncode == 1 and "（ウ）✗" in run.stdout
-
-
-def test_a_csv_in_the_tidy_schema_goes_through_the_mappings(built, tmp_path, eligibility):
-    rows = (built / "data" / "networks.csv").read_text(encoding="utf-8").splitlines()
-    path = tmp_path / "three.csv"
-    path.write_text("\n".join(rows[:4]) + "\n", encoding="utf-8")  # header and rows 1–3
-    run = run_cli("validate", path, "--format", "json")
-    assert run.returncode == 1  # row 2 fails (ア), (エ) and (オ)
-    outcomes = {(a["no"], a["criterion"]): a["outcome"] for a in json.loads(run.stdout)["assessments"]}
-    expected = {(r.no, r.criterion): r.outcome for r in eligibility[eligibility.no <= 3].itertuples()}
-    assert outcomes == expected
-
-
-def test_turtle_format_is_the_shacl_report(tmp_path):
-    run = run_cli("validate", EXAMPLE, "--format", "turtle")
-    graph = rdflib.Graph().parse(data=run.stdout, format="turtle")
-    sh = rdflib.Namespace(shacl.SH)
-    (conforms,) = graph.objects(predicate=sh.conforms)
-    assert conforms.toPython() is False
-    assert {r.source_shape for r in shacl.report_results(graph)} == {
-        "<https://w3id.org/ryoiki-ld/shapes#criterion-c-threshold>",
-        "<https://w3id.org/ryoiki-ld/shapes#criterion-g-evidence>",
-    }
-
-
-def test_json_format(tmp_path):
-    document = json.loads(run_cli("validate", EXAMPLE, "--format", "json").stdout)
-    assert document["conforms"] is False
-    assert document["counts"] == {"Violation": 1, "Warning": 0, "Info": 1}
-    assert document["outcomeCounts"]["ウ"] == {"met": 0, "not_met": 1, "not_assessable": 0}
-    (c,) = [a for a in document["assessments"] if a["criterion"] == "c"]
-    assert c["network"] == "https://example.org/minato-net" and c["outcome"] == "not_met"
-    assert c["reason"]["ja"].startswith("（ウ）を満たさない")
-
-
-def test_github_format_annotates_file_and_line():
-    run = run_cli("validate", EXAMPLE, "--format", "github")
-    lines = run.stdout.splitlines()
-    assert run.returncode == 1
-    assert lines[0].startswith(f"::error file={EXAMPLE},line=17,title=rlds%3Acriterion-c-threshold::")
-    assert lines[1].startswith("::notice ") and "rld:sharesStandardDocuments" in lines[1]
-    assert len(lines) == 2
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "where", "says"),
-    [
-        (
-            "syntax.ttl",
-            '@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b "open .\n',
-            "syntax.ttl:3:",
-            "not valid turtle",
-        ),
-        ("syntax.jsonld", '{"@id": "http://e/x",\n "http://e/p": [1,\n }', "syntax.jsonld:3:", "not valid jsonld"),
-        (
-            "syntax.rdf",
-            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n<rdf:Description>\n</rdf:RDF>',
-            "syntax.rdf:3:",
-            "not valid rdfxml",
-        ),
-        (
-            "syntax.nt",
-            "<http://e/a> <http://e/b> <http://e/c> .\n<http://e/a> <http://e/b> .\n",
-            "syntax.nt:2:",
-            "not valid ntriples",
-        ),
-        ("empty.ttl", "", "empty.ttl:", "the file is empty"),
-        ("comments.ttl", "# nothing here\n", "comments.ttl:", "no RDF triples"),
-        ("network.xlsx", "PK", "network.xlsx:", "unknown extension '.xlsx'"),
-        ("columns.csv", "no,name\n1,x\n", "columns.csv:1:", "missing column(s) pref_code"),
-        (
-            "remote.jsonld",
-            '{"@context": "https://schema.org/", "@id": "http://e/x"}',
-            "remote.jsonld:",
-            "remote contexts",
-        ),
-    ],
-)
-def test_bad_files_exit_2_naming_the_place(tmp_path, name, content, where, says):
-    path = tmp_path / name
-    path.write_text(content, encoding="utf-8")
-    run = run_cli("validate", path)
-    assert run.returncode == 2
-    assert run.stdout == ""
-    assert run.stderr.startswith(f"error: {tmp_path}/{where}"), run.stderr
-    assert says in run.stderr and "Traceback" not in run.stderr
-
-
-def test_a_csv_with_a_bad_cell_names_row_and_column(built, tmp_path):
-    rows = (built / "data" / "networks.csv").read_text(encoding="utf-8").splitlines()
-    rows[2] = rows[2].replace(",1,1,1,2546,", ",1,x,1,2546,")
-    path = tmp_path / "cell.csv"
-    path.write_text("\n".join(rows[:3]) + "\n", encoding="utf-8")
-    run = run_cli("validate", path)
-    assert run.returncode == 2
-    assert run.stderr.startswith(f"error: {path}:3: row 2, column disclosing:"), run.stderr
-
-
-def test_a_missing_file_and_a_bad_option_exit_2(tmp_path):
-    assert run_cli("validate", tmp_path / "nope.ttl").returncode == 2
-    run = run_cli("validate", EXAMPLE, "--format", "yaml")
-    assert run.returncode == 2 and "Invalid value for '--format'" in run.stderr
 
 
 def test_build_exits_1_when_the_data_fails_the_quality_shapes(tmp_path, built):

@@ -4,7 +4,8 @@ pySHACL walks the data node by node in Python; at 10,000 networks that takes sec
 (shape, constraint) pair becomes one SPARQL SELECT that finds all its violations at once in an
 Oxigraph store. Two things an Oxigraph store cannot see are checked on the parsed triples instead:
 the literal's datatype as written (the store keeps every integer subtype as xsd:integer) and
-whether it is ill-typed ("24x"^^xsd:integer, which fails sh:datatype). Result values are reported as written in the input, as pySHACL reports them.
+whether it is ill-typed ("24x"^^xsd:integer, which fails sh:datatype). Result values are reported as written
+in the input, as pySHACL reports them.
 
 `pyshacl_results` runs plain pySHACL on the same input; tests prove both give the same results.
 Shapes that use anything outside the supported subset are refused with a clear error.
@@ -21,8 +22,8 @@ from functools import lru_cache
 import pyoxigraph as ox
 import rdflib
 
-from .errors import RyoikiError
-from .rdf import INTEGER_SUBTYPES, RDF, RDFS, SH, XSD, XSD_INTEGER
+from ..errors import RyoikiError
+from ..rdf import INTEGER_SUBTYPES, RDF, RDFS, SH, XSD, XSD_INTEGER
 
 _NT = ox.RdfFormat.N_TRIPLES
 
@@ -64,6 +65,22 @@ class Result:
     component: str
     severity: str
     messages: tuple[str, ...]
+
+
+def term(nt: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A term of a Result from its N-Triples form."""
+    if nt.startswith("<") and nt.endswith(">"):
+        return ox.NamedNode(nt[1:-1])
+    if nt.startswith("_:"):
+        return ox.BlankNode(nt[2:])
+    quad = next(iter(ox.parse(input=f"<x:s> <x:p> {nt} .".encode(), format=_NT)))
+    return quad.object
+
+
+def literal(nt: str) -> ox.Literal | None:
+    """The literal an N-Triples term is, or None for an IRI or blank node (a message, a value)."""
+    found = term(nt)
+    return found if isinstance(found, ox.Literal) else None
 
 
 @dataclass(frozen=True)

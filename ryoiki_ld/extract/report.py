@@ -1,27 +1,24 @@
-"""extract: the report's text → the tidy table of networks, one row per table row.
+"""The report's text → rows of the tidy table: the layout (rows, repeated page headers, page numbers), each
+row's cells and values, and the corrections from `data/corrections.csv` applied where a rule cannot decide.
 
 The source is a PDF text extraction. What a rule can repair is repaired here (wrapped lines,
-repeated page headers, tabs, a name running into the area text); what no rule can is read from
-`data/corrections.csv`, one row per decision with its reason. A value the report does not give
+repeated page headers, tabs, a name running into the area text); a value the report does not give
 stays empty (不明 is not 0) and what was printed instead goes to `value_notes`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .config import Paths
-from .errors import SourceError
+from ..errors import SourceError
+from .rules import Correction, Rules
+from .table import COUNT_COLUMNS, format_cell, parse_cell, to_frame
 
-COUNT_COLUMNS = ("participating", "disclosing", "accessing", "registered_patients", "funding_jpy")
 STANDARD_LAYOUT = (*COUNT_COLUMNS, "own_funding")
-INT_COLUMNS = ("no", "start_fiscal_year", "operation_start_fiscal_year", *COUNT_COLUMNS)
 ERA_BASE = {"平成": 1988, "令和": 2018}
 FLAGS = {"有": True, "なし": False}
 DASHES = {"－", "-", "―", "—"}
@@ -33,39 +30,6 @@ NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 DIGIT_RE = re.compile(r"[0-9０-９]")
 PAGE_NUMBER_RE = re.compile(r"-\s*[0-9]+\s*-")
 STATED_TOTAL_RE = re.compile(r"地連ＮＷ([0-9０-９]+)を対象")
-
-
-@dataclass(frozen=True)
-class Correction:
-    """One row of data/corrections.csv; `line` is its line in that file, for messages."""
-
-    no: int
-    column: str
-    printed: str
-    value: str
-    reason: str
-    line: int
-
-
-@dataclass(frozen=True)
-class CoverageType:
-    symbol: str
-    label_ja: str
-    area_type: str
-
-
-@dataclass(frozen=True)
-class Rules:
-    """Everything the extractor knows about the source's layout, loaded from data files."""
-
-    columns: tuple[str, ...]
-    page_header: tuple[tuple[str, ...], ...]
-    coverage: dict[str, CoverageType]
-    name_endings: tuple[str, ...]
-    prefectures: dict[str, str]
-    area_names: dict[str, frozenset[str]]
-    corrections: tuple[Correction, ...]
-    corrections_path: Path
 
 
 @dataclass
@@ -89,52 +53,6 @@ class Record:
         return self.lines[0][1]
 
 
-def load_rules(paths: Paths) -> Rules:
-    meta = json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))
-    columns = tuple(c["name"] for c in meta["tableSchema"]["columns"])
-    rules_dir = paths.extract_rules
-    header_text = (rules_dir / "page_header.txt").read_text(encoding="utf-8")
-    header = tuple(tuple(ln.strip() for ln in part.splitlines() if ln.strip()) for part in header_text.split("\n\n"))
-    with open(rules_dir / "coverage_types.csv", encoding="utf-8", newline="") as f:
-        coverage = {r["symbol"]: CoverageType(r["symbol"], r["label_ja"], r["area_type"]) for r in csv.DictReader(f)}
-    prefectures = {r["pref_code"]: r["name_ja"] for r in csv_rows(paths.reference / "prefectures.csv")}
-    names: dict[str, set[str]] = {code: set() for code in prefectures}
-    for r in csv_rows(paths.reference / "secondary_medical_areas_2020.csv"):
-        names[r["pref_code"]].add(r["area_name"])
-    for r in csv_rows(paths.reference / "municipalities.csv"):
-        names[r["pref_code"]].add(r["name"])
-    return Rules(
-        columns=columns,
-        page_header=header,
-        coverage=coverage,
-        name_endings=tuple(_text_lines(rules_dir / "name_endings.txt")),
-        prefectures=prefectures,
-        area_names={code: frozenset(n for n in v if len(n) >= 2) for code, v in names.items()},
-        corrections=load_corrections(paths.corrections, columns),
-        corrections_path=paths.corrections,
-    )
-
-
-def load_corrections(path: Path, columns: tuple[str, ...]) -> tuple[Correction, ...]:
-    allowed = {*columns, "layout"}
-    out = []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        expected = ["no", "column", "printed", "value", "reason"]
-        if reader.fieldnames != expected:
-            raise SourceError(path, 1, f"header must be {','.join(expected)}, found {reader.fieldnames}")
-        for r in reader:
-            line = reader.line_num
-            if not r["no"].isdigit():
-                raise SourceError(path, line, f"'no' must be a row number, found {r['no']!r}")
-            if r["column"] not in allowed:
-                raise SourceError(path, line, f"unknown column {r['column']!r}")
-            if not r["reason"].strip():
-                raise SourceError(path, line, "every correction needs a reason")
-            out.append(Correction(int(r["no"]), r["column"], r["printed"], r["value"], r["reason"], line))
-    return tuple(out)
-
-
 def read_source(path: Path) -> list[str]:
     """The source's lines; tabs (PDF column gaps inside a cell) are removed."""
     try:
@@ -149,12 +67,6 @@ def read_source(path: Path) -> list[str]:
     if not text.strip():
         raise SourceError(path, None, "the source is empty")
     return [line.replace("\t", "").strip() for line in text.replace("\r\n", "\n").split("\n")]
-
-
-def extract(source: Path, paths: Paths | None = None) -> pd.DataFrame:
-    """Read the report text at `source` into the tidy table (typed pandas DataFrame)."""
-    rules = load_rules(paths or Paths())
-    return Extractor(source, rules).run()
 
 
 class Extractor:
@@ -505,9 +417,6 @@ class Extractor:
             self.used.add(c)
 
 
-# --- helpers --------------------------------------------------------------------------------
-
-
 def fiscal_year(m: re.Match) -> int:
     """Gregorian year in which the fiscal year (April–March) starts; a month gives its fiscal year."""
     era, year, month = m[1], m[2], m[3] if m.re.groups >= 3 else None
@@ -541,109 +450,3 @@ def line_ranges(numbers: list[int]) -> str:
         else:
             ranges.append([n, n])
     return ",".join(f"{a}-{b}" for a, b in ranges)
-
-
-def format_cell(value: object) -> str:
-    if value is None or value is pd.NA:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def parse_cell(column: str, text: str) -> object:
-    if text == "":
-        return None
-    if column in INT_COLUMNS:
-        return int(text)
-    if column == "own_funding":
-        return {"true": True, "false": False}[text]
-    return text
-
-
-def _text_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    """A UTF-8 CSV file as dicts of strings (codes keep their leading zeros)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
-
-
-# --- the table as a typed frame and as CSV ------------------------------------------------------
-
-
-def to_frame(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
-    df = pd.DataFrame(rows, columns=list(columns))
-    for c in INT_COLUMNS:
-        df[c] = df[c].astype("Int64")
-    df["own_funding"] = df["own_funding"].astype("boolean")
-    for c in df.columns:
-        if c not in INT_COLUMNS and c != "own_funding":
-            df[c] = df[c].fillna("").astype(str)
-    return df
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """Deterministic CSV: UTF-8, \\n, empty cell for unknown, booleans as true/false."""
-    out = df.copy()
-    out["own_funding"] = out["own_funding"].map(format_cell, na_action="ignore").fillna("")
-    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
-
-
-def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
-    """Read a table in the tidy schema (as `metadata`, CSVW, describes it) into the typed frame.
-
-    Every column must be present; cells are checked against their column's datatype, format and
-    `required`, and the first bad one is named by file, line, row and column. Values that parse but
-    break a data-quality rule (a negative count, a year out of range) are left to the SHACL shapes.
-    """
-    schema = json.loads(metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise SourceError(path, None, "the file is empty")
-            missing = [c["name"] for c in schema if c["name"] not in header]
-            if missing:
-                raise SourceError(
-                    path,
-                    1,
-                    f"missing column(s) {', '.join(missing)}; the header must name all of "
-                    f"{', '.join(c['name'] for c in schema)}",
-                )
-            index = {name: i for i, name in enumerate(header)}
-            rows = []
-            for record in reader:
-                line = reader.line_num
-                if len(record) != len(header):
-                    raise SourceError(path, line, f"{len(record)} cells where the header has {len(header)}")
-                row = {}
-                for column in schema:
-                    name = column["name"]
-                    row[name] = _checked_cell(record[index[name]], column, path, line, len(rows) + 1)
-                rows.append(row)
-    except UnicodeDecodeError as e:
-        raise SourceError(path, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
-    return to_frame(rows, tuple(c["name"] for c in schema))
-
-
-def _checked_cell(text: str, column: dict, path: Path, line: int, row: int) -> object:
-    name = column["name"]
-    datatype = column.get("datatype", "string")
-    base = datatype["base"] if isinstance(datatype, dict) else datatype
-    pattern = datatype.get("format") if isinstance(datatype, dict) else None
-    if text == "":
-        if column.get("required"):
-            raise SourceError(path, line, "a value is required", row=row, column=name)
-        return None
-    if pattern and not re.fullmatch(pattern, text):
-        raise SourceError(path, line, f"{text!r} does not match {pattern}", row=row, column=name)
-    if base in ("integer", "nonNegativeInteger", "gYear"):
-        if not re.fullmatch(r"[+-]?[0-9]+", text):
-            raise SourceError(path, line, f"{text!r} is not an integer", row=row, column=name)
-    elif base == "boolean" and text not in ("true", "false"):
-        raise SourceError(path, line, f"{text!r} is not true or false", row=row, column=name)
-    return parse_cell(name, text)

@@ -16,8 +16,9 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
-from ryoiki_ld import shacl, validate
+from ryoiki_ld import validate
 from ryoiki_ld.config import Paths
+from ryoiki_ld.validate import shacl
 
 HERE = Path(__file__).parent / "shapes"
 MANIFEST = tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8"))
@@ -90,7 +91,7 @@ def test_case(case: dict, engine: str) -> None:
 @pytest.mark.parametrize("case", [c for c in CASES if c["results"]], ids=lambda c: c["name"])
 def test_messages_are_bilingual_and_as_the_manifest_says(case: dict) -> None:
     for r in case["results"]:
-        messages = [validate._literal(m) for m in shape_messages()[expand(r["shape"])]]
+        messages = [shacl.literal(m) for m in shape_messages()[expand(r["shape"])]]
         assert {m.language for m in messages} == {"ja", "en"}
         assert [m.value for m in messages if m.language == "en"] == [r["message"]]
 

@@ -1,0 +1,24 @@
+"""extract: the report's text → the tidy table of networks, one row per table row.
+
+`rules` loads what the extractor knows from data files (layout, names, corrections), `report` reads the
+text into rows, `table` is the typed frame and its CSV. Other stages read the table through this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import Paths
+from .report import Extractor
+from .rules import load_rules
+from .table import csv_rows, read_csv, to_frame, write_csv
+
+__all__ = ["csv_rows", "extract", "read_csv", "to_frame", "write_csv"]
+
+
+def extract(source: Path, paths: Paths | None = None) -> pd.DataFrame:
+    """Read the report text at `source` into the tidy table (typed pandas DataFrame)."""
+    rules = load_rules(paths or Paths())
+    return Extractor(source, rules).run()

@@ -1,0 +1,115 @@
+"""The tidy table as a typed pandas frame, its cells as text, and the CSV it is written to and read from
+(`read_csv` checks every cell against the CSVW metadata)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import SourceError
+
+COUNT_COLUMNS = ("participating", "disclosing", "accessing", "registered_patients", "funding_jpy")
+INT_COLUMNS = ("no", "start_fiscal_year", "operation_start_fiscal_year", *COUNT_COLUMNS)
+
+
+def format_cell(value: object) -> str:
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def parse_cell(column: str, text: str) -> object:
+    if text == "":
+        return None
+    if column in INT_COLUMNS:
+        return int(text)
+    if column == "own_funding":
+        return {"true": True, "false": False}[text]
+    return text
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    """A UTF-8 CSV file as dicts of strings (codes keep their leading zeros)."""
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def to_frame(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=list(columns))
+    for c in INT_COLUMNS:
+        df[c] = df[c].astype("Int64")
+    df["own_funding"] = df["own_funding"].astype("boolean")
+    for c in df.columns:
+        if c not in INT_COLUMNS and c != "own_funding":
+            df[c] = df[c].fillna("").astype(str)
+    return df
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    """Deterministic CSV: UTF-8, \\n, empty cell for unknown, booleans as true/false."""
+    out = df.copy()
+    out["own_funding"] = out["own_funding"].map(format_cell, na_action="ignore").fillna("")
+    out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
+    """Read a table in the tidy schema (as `metadata`, CSVW, describes it) into the typed frame.
+
+    Every column must be present; cells are checked against their column's datatype, format and
+    `required`, and the first bad one is named by file, line, row and column. Values that parse but
+    break a data-quality rule (a negative count, a year out of range) are left to the SHACL shapes.
+    """
+    schema = json.loads(metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                raise SourceError(path, None, "the file is empty")
+            missing = [c["name"] for c in schema if c["name"] not in header]
+            if missing:
+                raise SourceError(
+                    path,
+                    1,
+                    f"missing column(s) {', '.join(missing)}; the header must name all of "
+                    f"{', '.join(c['name'] for c in schema)}",
+                )
+            index = {name: i for i, name in enumerate(header)}
+            rows = []
+            for record in reader:
+                line = reader.line_num
+                if len(record) != len(header):
+                    raise SourceError(path, line, f"{len(record)} cells where the header has {len(header)}")
+                row = {}
+                for column in schema:
+                    name = column["name"]
+                    row[name] = _checked_cell(record[index[name]], column, path, line, len(rows) + 1)
+                rows.append(row)
+    except UnicodeDecodeError as e:
+        raise SourceError(path, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+    return to_frame(rows, tuple(c["name"] for c in schema))
+
+
+def _checked_cell(text: str, column: dict, path: Path, line: int, row: int) -> object:
+    name = column["name"]
+    datatype = column.get("datatype", "string")
+    base = datatype["base"] if isinstance(datatype, dict) else datatype
+    pattern = datatype.get("format") if isinstance(datatype, dict) else None
+    if text == "":
+        if column.get("required"):
+            raise SourceError(path, line, "a value is required", row=row, column=name)
+        return None
+    if pattern and not re.fullmatch(pattern, text):
+        raise SourceError(path, line, f"{text!r} does not match {pattern}", row=row, column=name)
+    if base in ("integer", "nonNegativeInteger", "gYear"):
+        if not re.fullmatch(r"[+-]?[0-9]+", text):
+            raise SourceError(path, line, f"{text!r} is not an integer", row=row, column=name)
+    elif base == "boolean" and text not in ("true", "false"):
+        raise SourceError(path, line, f"{text!r} is not true or false", row=row, column=name)
+    return parse_cell(name, text)

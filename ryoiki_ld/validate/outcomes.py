@@ -1,0 +1,150 @@
+"""The outcome of every network on every criterion, from a SHACL run of the criteria shapes.
+
+A criterion's node shape (the one with a `dcterms:identifier`) has property shapes whose
+`rld:failureOutcome` says what a result of theirs means: not assessable (the evidence is missing) or not
+met. A network without a result from a criterion's shapes meets it.
+
+Conformance follows pySHACL's `allow_warnings` convention: only sh:Violation results make data
+non-conforming; sh:Info results (a criterion that cannot be assessed) are reported but do not fail.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyoxigraph as ox
+
+from ..rdf import DCTERMS, OUTCOMES, RDFS, RDFS_LABEL, SH, SKOS, VOCABULARY, rld
+from . import shacl
+
+VIOLATION = f"<{SH}Violation>"
+
+
+@dataclass
+class Criterion:
+    key: str
+    notation: str
+    shape: str
+    outcome_of: dict[str, str]  # property shape → outcome code it means when it reports a result
+
+
+@dataclass
+class Report:
+    results: list[shacl.Result]
+    store: ox.Store
+    criteria: list[Criterion]
+    engine: str
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def violations(self) -> list[shacl.Result]:
+        return [r for r in self.results if r.severity == VIOLATION]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.violations
+
+    @property
+    def quality_violations(self) -> list[shacl.Result]:
+        """Violations of shapes other than the criteria's (a network failing a criterion is not bad data)."""
+        criterion_shapes = {shape for c in self.criteria for shape in c.outcome_of}
+        return [r for r in self.violations if r.source_shape not in criterion_shapes]
+
+
+def criteria_of(shapes: list[ox.Triple]) -> list[Criterion]:
+    """The criterion node shapes (those with dcterms:identifier) and what their property shapes mean."""
+    graph = shacl.ShapesGraph(shapes)
+    found = []
+    for node, props in graph.out.items():
+        key = props.get(DCTERMS + "identifier")
+        if not key or SH + "property" not in props:
+            continue
+        outcome_of = {}
+        for prop in props[SH + "property"]:
+            outcome = graph.one(str(prop), VOCABULARY + "failureOutcome")
+            if outcome is not None:
+                outcome_of[str(prop)] = OUTCOMES[str(outcome)]
+        notation = graph.one(node, SKOS + "notation")
+        found.append(Criterion(key[0].value, notation.value if notation else key[0].value, node, outcome_of))
+    return sorted(found, key=lambda c: c.key)
+
+
+def run(triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph") -> Report:
+    """Validate `triples` against `shapes` with the chosen engine: our SPARQL one (oxigraph) or plain pySHACL."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    if engine == "oxigraph":
+        results = shacl.oxigraph_results(triples, shacl.compile_shapes(shapes), store)
+    else:
+        results = shacl.pyshacl_results(shacl.to_rdflib(triples), shacl.to_rdflib(shapes))
+    return Report(results, store, criteria_of(shapes), engine)
+
+
+def networks(store: ox.Store) -> pd.DataFrame:
+    """Every network in the data: IRI (N-Triples form), survey row number when it has one, Japanese label."""
+    query = f"""
+        SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) WHERE {{
+          ?network a/<{RDFS}subClassOf>* {rld("Network")} .
+          OPTIONAL {{ ?network {rld("surveyRowNumber")} ?n }}
+          OPTIONAL {{ ?network {RDFS_LABEL} ?l FILTER(langMatches(lang(?l), "ja")) }}
+        }} GROUP BY ?network"""
+    rows = [
+        {
+            "network": str(s["network"]),
+            "no": int(s["no"].value) if s["no"] is not None else None,
+            "label": s["label"].value if s["label"] is not None else "",
+        }
+        for s in store.query(query)
+    ]
+    frame = pd.DataFrame(rows, columns=["network", "no", "label"]).astype({"no": "Int64"})
+    return frame.sort_values(["no", "network"], na_position="last").reset_index(drop=True)
+
+
+def assessments(report: Report) -> pd.DataFrame:
+    """One outcome per network and criterion: not assessable before not met before met."""
+    by_pair: dict[tuple[str, str], list[tuple[str, shacl.Result]]] = defaultdict(list)
+    for criterion in report.criteria:
+        for r in report.results:
+            outcome = criterion.outcome_of.get(r.source_shape)
+            if outcome:
+                by_pair[(r.focus, criterion.key)].append((outcome, r))
+    rank = {"not_assessable": 0, "not_met": 1}
+    rows = []
+    for net in networks(report.store).itertuples():
+        for criterion in report.criteria:
+            found = sorted(by_pair.get((net.network, criterion.key), []), key=lambda x: (rank[x[0]], x[1]))
+            outcome = found[0][0] if found else "met"
+            deciding = [r for o, r in found if o == outcome]
+            rows.append(
+                {
+                    "network": net.network,
+                    "no": net.no,
+                    "criterion": criterion.key,
+                    "notation": criterion.notation,
+                    "outcome": outcome,
+                    "reason_ja": _messages(deciding, "ja"),
+                    "reason_en": _messages(deciding, "en"),
+                }
+            )
+    frame = pd.DataFrame(rows, columns=["network", "no", "criterion", "notation", "outcome", "reason_ja", "reason_en"])
+    return frame.astype({"no": "Int64"})
+
+
+def _messages(results: list[shacl.Result], lang: str) -> str:
+    texts = []
+    for r in results:
+        for m in r.messages:
+            literal = shacl.literal(m)
+            if literal is not None and literal.language == lang and literal.value not in texts:
+                texts.append(literal.value)
+    return " ".join(texts)
+
+
+def eligibility_table(report: Report) -> pd.DataFrame:
+    """validation/eligibility.csv: no, criterion, outcome for every surveyed network and criterion."""
+    outcomes = assessments(report)
+    outcomes = outcomes[outcomes["no"].notna()]
+    return outcomes[["no", "criterion", "outcome"]].sort_values(["no", "criterion"]).reset_index(drop=True)
