@@ -162,7 +162,7 @@ DUMP_NAME = "ryoiki-ld"  # dump/ryoiki-ld.{ttl,nt,jsonld}
 
 @dataclass(frozen=True)
 class Output:
-    """The layout of a build directory (design.md, "Build output"): every path under DIR is named here."""
+    """The layout of a build directory (docs/build.md, "What a build publishes"): every path under DIR is named here."""
 
     root: Path
 

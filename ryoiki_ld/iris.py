@@ -1,6 +1,6 @@
 """IRIs: the one place that mints an instance IRI and knows which document describes it.
 
-Instances are `{base}id/{kind}/{key}`; their documents `{base}doc/{kind}/{key}.{ext}` (design.md), one per
+Instances are `{base}id/{kind}/{key}`; their documents `{base}doc/{kind}/{key}.{ext}` (docs/site.md), one per
 format of `formats.DOCUMENTS`. The vocabulary's hash IRIs (`…/def#Network`) share one document,
 `doc/def.{ext}`, and any other hash IRI is described in its base IRI's document. `serve` answers `/id/…`
 with 303 to the document that content negotiation picks; the site's Apache and nginx rules do the same.

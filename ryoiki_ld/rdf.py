@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# --- the project's own namespaces (fixed, independent of deployment; design.md "IRIs") -------------------------
+# --- the project's own namespaces (fixed, independent of deployment; docs/knowledge-graph.md) --------------------
 
 VOCABULARY = "https://w3id.org/ryoiki-ld/def#"  # rld:
 ONTOLOGY = "https://w3id.org/ryoiki-ld/def"  # the ontology's own IRI
