@@ -77,7 +77,7 @@ def main() -> None:
     settings = Settings()
     table, t_extract = timed(extract.extract, settings.source)
     print(f"extract (real source, {len(table)} rows): {t_extract:.3f} s")
-    gazetteer = link.Gazetteer(settings.paths.reference, settings.paths.whole_prefecture_phrases)
+    gazetteer = link.Gazetteer(settings.paths)
     run("real", table, settings, gazetteer, with_rdflib=True)
     for n in args.sizes:
         run(f"{n // 1000}k", synthetic(table, n), settings, gazetteer, with_rdflib=n <= args.rdflib_max)

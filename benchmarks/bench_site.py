@@ -322,7 +322,7 @@ def main() -> None:
     sections = args.sections or ["sizes", "pool", "documents"]
     settings = Settings()
     table = extract.extract(settings.source)
-    gazetteer = link.Gazetteer(settings.paths.reference, settings.paths.whole_prefecture_phrases)
+    gazetteer = link.Gazetteer(settings.paths)
     if "sizes" in sections:
         sizes("real", table, settings, gazetteer, args.repeat)
         for n in args.sizes:

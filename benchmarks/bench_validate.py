@@ -57,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = Settings()
     table = extract.extract(settings.source)
-    gazetteer = link.Gazetteer(settings.paths.reference, settings.paths.whole_prefecture_phrases)
+    gazetteer = link.Gazetteer(settings.paths)
     run("real", table, settings, gazetteer)
     for n in args.sizes:
         run(f"{n // 1000}k", synthetic(table, n), settings, gazetteer)

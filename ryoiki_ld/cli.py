@@ -259,7 +259,7 @@ def serve(
 
     Stops cleanly on Ctrl+C or SIGTERM: requests in flight are answered, then the workers exit and are reaped.
     """
-    from .serve import serve as run_server
+    from .serve.server import serve as run_server
 
     limits = Limits(time_limit_s=time_limit, max_rows=max_rows, workers=workers, memory_mb=memory_mb, cache_mb=cache_mb)
     run_server(

@@ -39,6 +39,36 @@ class Paths:
         return self.data / "reference"
 
     @property
+    def prefectures(self) -> Path:
+        return self.reference / "prefectures.csv"
+
+    @property
+    def municipalities(self) -> Path:
+        return self.reference / "municipalities.csv"
+
+    @property
+    def secondary_medical_areas(self) -> Path:
+        """The 2020 secondary medical areas, with their member municipalities."""
+        return self.reference / "secondary_medical_areas_2020.csv"
+
+    @property
+    def area_municipalities(self) -> Path:
+        """Municipality (wards for designated cities) → its 2020 secondary medical area."""
+        return self.reference / "secondary_medical_area_municipalities_2020.csv"
+
+    @property
+    def page_header(self) -> Path:
+        return self.extract_rules / "page_header.txt"
+
+    @property
+    def coverage_types(self) -> Path:
+        return self.extract_rules / "coverage_types.csv"
+
+    @property
+    def name_endings(self) -> Path:
+        return self.extract_rules / "name_endings.txt"
+
+    @property
     def csvw_metadata(self) -> Path:
         return self.data / "networks.csv-metadata.json"
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
+from .config import Paths
 from .extract import csv_rows
 
 SEPARATORS = "、，,・ 　－と"
@@ -45,24 +45,26 @@ class Resolution:
 class Gazetteer:
     """Names of the secondary medical areas and municipalities of each prefecture."""
 
-    def __init__(self, reference: Path, phrases: Path) -> None:
+    def __init__(self, paths: Paths) -> None:
         self.names: dict[str, dict[str, set[Entity]]] = defaultdict(lambda: defaultdict(set))
         self.wards: dict[str, dict[str, Entity]] = defaultdict(dict)  # city code → ward suffix → ward
         self.pref_names: dict[str, str] = {}
         whole = [
-            ln.strip() for ln in phrases.read_text(encoding="utf-8").splitlines() if ln.strip()[:1] not in ("", "#")
+            ln.strip()
+            for ln in paths.whole_prefecture_phrases.read_text(encoding="utf-8").splitlines()
+            if ln.strip()[:1] not in ("", "#")
         ]
-        for r in csv_rows(reference / "prefectures.csv"):
+        for r in csv_rows(paths.prefectures):
             code, name = r["pref_code"], r["name_ja"]
             self.pref_names[code] = name
             for phrase in whole:
                 self.names[code][fold(phrase.replace("{pref}", name))].add(Entity("prefecture", code, name))
-        for r in csv_rows(reference / "secondary_medical_areas_2020.csv"):
+        for r in csv_rows(paths.secondary_medical_areas):
             self.names[r["pref_code"]][fold(r["area_name"])].add(
                 Entity("secondary_medical_area", r["area_code"], r["area_name"])
             )
         cities = {}
-        for r in csv_rows(reference / "municipalities.csv"):
+        for r in csv_rows(paths.municipalities):
             entity = Entity("municipality", r["muni_code"], r["name"])
             self.names[r["pref_code"]][fold(r["name"])].add(entity)
             if r["type"] == "designated_city":

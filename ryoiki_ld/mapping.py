@@ -112,11 +112,9 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
         "network_relations": read_table(paths.network_relations),
         "corrections": read_table(paths.corrections),
         "criteria": read_table(paths.criteria),
-        "prefectures": read_table(paths.reference / "prefectures.csv"),
-        "municipalities": read_table(paths.reference / "municipalities.csv"),
-        "secondary_medical_area_municipalities": read_table(
-            paths.reference / "secondary_medical_area_municipalities_2020.csv"
-        ),
+        "prefectures": read_table(paths.prefectures),
+        "municipalities": read_table(paths.municipalities),
+        "secondary_medical_area_municipalities": read_table(paths.area_municipalities),
     }
     config = mapping_config(settings)
     ontology = load_rdf(paths.ontology)

@@ -74,7 +74,7 @@ def build(settings: Settings, echo: Echo) -> None:
             echo(f"  {len(table)} rows from {settings.source}")
 
         with stage(echo, "link"):
-            gazetteer = link.Gazetteer(paths.reference, paths.whole_prefecture_phrases)
+            gazetteer = link.Gazetteer(paths)
             links, statuses = link.resolve_table(table, gazetteer)
             links.to_csv(out.area_links, index=False, lineterminator="\n")
             statuses.to_csv(out.area_resolution, index=False, lineterminator="\n")

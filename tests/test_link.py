@@ -11,7 +11,7 @@ from ryoiki_ld.link import Gazetteer, resolution_rates, resolve_table
 @pytest.fixture(scope="module")
 def gazetteer() -> Gazetteer:
     paths = Paths()
-    return Gazetteer(paths.reference, paths.whole_prefecture_phrases)
+    return Gazetteer(paths)
 
 
 def codes(resolution) -> list[tuple[str, str]]:

@@ -15,7 +15,7 @@ import pytest
 
 from ryoiki_ld import formats
 
-from .support.browser import ARGS, CHROMIUM, Watched
+from .support.browser import Watched, chromium
 from .support.negotiation import NEGOTIATION_CASES, expected_answer
 from .support.server import Server, count_networks, fetch, serving, start_server, stop
 
@@ -196,13 +196,8 @@ def test_the_query_links_on_pages_answer(server, built, page):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` (.ci/run does)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the test extra")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,15 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from .support.browser import ARGS, CHROMIUM, Watched, serve_site
+from .support.browser import Watched, chromium, serve_site
 from .support.hostile import HOSTILE_NAME
-
-if not CHROMIUM.exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the test extra")
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +23,8 @@ def site_url(built: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

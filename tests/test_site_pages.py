@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from ryoiki_ld.config import Paths
+from ryoiki_ld.validate.criteria import load_criteria
+
 from .support import report
 from .support.report import BASE, RLD
 from .support.sitefiles import read
@@ -56,8 +59,18 @@ def eligibility(built: Path) -> dict[tuple[int, str], str]:
 
 def test_meeting_every_assessable_criterion_is_counted_from_the_assessments(built):
     outcomes = eligibility(built)
-    meeting = sum(1 for no in range(1, 219) if all(outcomes[(no, c)] == "met" for c in "ade"))
+    assessable = [c.key for c in load_criteria(Paths().criteria) if c.assessable_from_survey]
+    meeting = sum(1 for no in range(1, 219) if all(outcomes[(no, c)] == "met" for c in assessable))
     assert figures(read(built, "index.html"))["meeting"] == meeting
+
+
+def test_the_map_caption_names_the_criteria_the_survey_can_assess(built):
+    """The caption is filled from data/criteria.csv: (ア), (エ) and (オ) today."""
+    notations = [c.notation for c in load_criteria(Paths().criteria) if c.assessable_from_survey]
+    ja = "".join(f"（{n}）" for n in notations)
+    en = ", ".join(f"({n})" for n in notations[:-1]) + f" and ({notations[-1]})"
+    assert f"判定可能な基準{ja}をすべて満たす" in read(built, "index.html")
+    assert f"every assessable criterion, {en}." in read(built, "en/index.html")
 
 
 def test_every_network_page_shows_its_outcome_for_each_criterion(built):

@@ -50,22 +50,21 @@ class Rules:
 def load_rules(paths: Paths) -> Rules:
     meta = json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))
     columns = tuple(c["name"] for c in meta["tableSchema"]["columns"])
-    rules_dir = paths.extract_rules
-    header_text = (rules_dir / "page_header.txt").read_text(encoding="utf-8")
+    header_text = paths.page_header.read_text(encoding="utf-8")
     header = tuple(tuple(ln.strip() for ln in part.splitlines() if ln.strip()) for part in header_text.split("\n\n"))
-    with open(rules_dir / "coverage_types.csv", encoding="utf-8", newline="") as f:
+    with open(paths.coverage_types, encoding="utf-8", newline="") as f:
         coverage = {r["symbol"]: CoverageType(r["symbol"], r["label_ja"], r["area_type"]) for r in csv.DictReader(f)}
-    prefectures = {r["pref_code"]: r["name_ja"] for r in csv_rows(paths.reference / "prefectures.csv")}
+    prefectures = {r["pref_code"]: r["name_ja"] for r in csv_rows(paths.prefectures)}
     names: dict[str, set[str]] = {code: set() for code in prefectures}
-    for r in csv_rows(paths.reference / "secondary_medical_areas_2020.csv"):
+    for r in csv_rows(paths.secondary_medical_areas):
         names[r["pref_code"]].add(r["area_name"])
-    for r in csv_rows(paths.reference / "municipalities.csv"):
+    for r in csv_rows(paths.municipalities):
         names[r["pref_code"]].add(r["name"])
     return Rules(
         columns=columns,
         page_header=header,
         coverage=coverage,
-        name_endings=tuple(_text_lines(rules_dir / "name_endings.txt")),
+        name_endings=tuple(_text_lines(paths.name_endings)),
         prefectures=prefectures,
         area_names={code: frozenset(n for n in v if len(n) >= 2) for code, v in names.items()},
         corrections=load_corrections(paths.corrections, columns),

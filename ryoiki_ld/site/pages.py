@@ -131,7 +131,18 @@ def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int
         "prefectures": prefectures,
         "coverage_types": types,
         "criteria": data.criteria,
+        "map_caption": h.t["map_caption"].format(
+            assessable=_criteria_list(h, [c for c in data.criteria if c.assessable])
+        ),
     }
+
+
+def _criteria_list(h: Html, criteria: list[Criterion]) -> str:
+    """（ア）（エ）（オ） / (ア), (エ) and (オ): criteria named in running text, in the page's language."""
+    names = [h.t["criterion_notation"].format(notation=c.notation) for c in criteria]
+    if len(names) < 2:
+        return "".join(names)
+    return h.t["list_separator"].join(names[:-1]) + h.t["list_last_separator"] + names[-1]
 
 
 def _short_prefecture_name(name: str, lang: str) -> str:

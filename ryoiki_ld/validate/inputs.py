@@ -86,7 +86,7 @@ def read_input(path: Path, fmt: Format, settings: Settings) -> list[ox.Triple]:
     _check_file(path)
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata)
-    links, _ = link.resolve_table(table, link.Gazetteer(paths.reference, paths.whole_prefecture_phrases))
+    links, _ = link.resolve_table(table, link.Gazetteer(paths))
     return parse_lines(mapping.map_tables(table, links, settings))
 
 

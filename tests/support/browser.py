@@ -3,8 +3,10 @@ work here), a page that records what goes wrong, and a plain static file server 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -17,6 +19,24 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Headless Chromium through Playwright; the test is skipped, saying what to install, where either is missing."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium fonts-noto-cjk` (.ci/run does)"
+        )
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is in the test extra")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 class _Quiet(SimpleHTTPRequestHandler):
