@@ -112,4 +112,4 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
 
 
 def is_resource_path(path: str) -> bool:
-    return path.startswith("/id/") or path == "/def" or path.startswith("/def.")
+    return path.startswith("/" + iris.ID) or path == "/def" or path.startswith("/def.")

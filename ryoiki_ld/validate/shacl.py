@@ -242,14 +242,8 @@ def _compile_property(graph: ShapesGraph, shape: str, target: str, watched: set[
 
     values = f"{target} ?this {p} ?value ."
     out = []
-    for bound, op in (("minCount", "<"), ("maxCount", ">")):
-        n = graph.one(shape, SH + bound)
-        if n is not None:
-            query = (
-                f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?value }} }} "
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {op} {int(n.value)})"
-            )
-            out.append(constraint(bound, query, has_value=False))
+    for bound, query in _count_queries(graph, shape, target, p, ("minCount", "maxCount")):
+        out.append(constraint(bound, query, has_value=False))
     datatype = graph.one(shape, SH + "datatype")
     if datatype is not None:
         watched.add(path.value)
@@ -292,15 +286,29 @@ def _compile_property(graph: ShapesGraph, shape: str, target: str, watched: set[
                 f"{', '.join('sh:' + q for q in sorted(_QUALIFIED_PARAMETERS))}"
             )
         condition = " && ".join(_value_condition(graph, qualified, name) for name in sorted(inner))
-        for bound, op in (("qualifiedMinCount", "<"), ("qualifiedMaxCount", ">")):
-            n = graph.one(shape, SH + bound)
-            if n is not None:
-                query = (
-                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?value FILTER({condition}) }} }} "
-                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {op} {int(n.value)})"
-                )
-                out.append(constraint(bound, query, has_value=False))
+        bounds = ("qualifiedMinCount", "qualifiedMaxCount")
+        for bound, query in _count_queries(graph, shape, target, p, bounds, f" FILTER({condition})"):
+            out.append(constraint(bound, query, has_value=False))
     return out
+
+
+def _count_queries(
+    graph: ShapesGraph, shape: str, target: str, p: str, bounds: tuple[str, str], condition: str = ""
+) -> list[tuple[str, str]]:
+    """(parameter, query) for a shape's lower and upper bound on how many values (those meeting `condition`)
+    a focus node has: the query finds the focus nodes with too few or too many."""
+    found = []
+    for bound, op in zip(bounds, ("<", ">"), strict=True):
+        n = graph.one(shape, SH + bound)
+        if n is not None:
+            found.append(
+                (
+                    bound,
+                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?value{condition} }} }} "
+                    f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {op} {int(n.value)})",
+                )
+            )
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
