@@ -266,6 +266,17 @@ class Output:
 
 
 @dataclass(frozen=True)
+class InputLimits:
+    """What one input file (the report text, an RDF or CSV file to validate) may hold before it is refused with
+    exit 2: a hostile file ends in seconds with a message, never in a crash, a hang or all the memory. The
+    defaults leave our own dump (5 MB as N-Triples, JSON-LD nested 4 deep, no literal over 1 KB) room to spare."""
+
+    max_bytes: int = 256 * 1024 * 1024  # the whole file
+    max_depth: int = 100  # nesting: JSON-LD objects and arrays, XML elements, Turtle [ ] and ( )
+    max_literal_bytes: int = 1024 * 1024  # one literal, or one CSV field
+
+
+@dataclass(frozen=True)
 class Limits:
     """What one query may cost on the public endpoint. Tests set them low; `serve` options change them."""
 
