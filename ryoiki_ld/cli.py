@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Literal
 
@@ -20,7 +24,7 @@ from .config import (
     ServeSettings,
     Settings,
 )
-from .errors import RyoikiError, SourceError
+from .errors import INTERNAL_ERROR, RyoikiError, SourceError
 
 
 def _echo_err(message: str) -> None:
@@ -283,3 +287,15 @@ def main() -> None:
     except RyoikiError as e:
         _echo_err(f"error: {e}")
         sys.exit(e.exit_code)
+    except Exception as e:  # a bug of ours: one line here, the traceback in a file
+        report = _write_traceback()
+        _echo_err(f"internal error: {type(e).__name__}: {e} (a bug in ryoiki-ld; the traceback is in {report})")
+        sys.exit(INTERNAL_ERROR)
+
+
+def _write_traceback() -> str:
+    """Write the current exception's traceback to a new file in the temporary directory; its path."""
+    fd, path = tempfile.mkstemp(prefix=f"ryoiki-ld-error-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(f"ryoiki-ld {__version__}: {' '.join(sys.argv)}\n\n{traceback.format_exc()}")
+    return path

@@ -20,10 +20,13 @@ class SourceError(RyoikiError):
     line: int | None
     message: str
     row: int | None = None
-    column: str | None = None
+    column: str | None = None  # the table's column
+    char: int | None = None  # the character column on `line` (1-based), where a parser says it
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        where = str(self.path)
+        if self.line:
+            where += f":{self.line}" + (f":{self.char}" if self.char else "")
         what = []
         if self.row is not None:
             what.append(f"row {self.row}")
@@ -31,6 +34,11 @@ class SourceError(RyoikiError):
             what.append(f"column {self.column}")
         prefix = f"{where}: {', '.join(what)}: " if what else f"{where}: "
         return prefix + self.message
+
+
+# Exit codes (each means one thing; docs/build.md): 0 done, 1 violations, 2 bad input or usage,
+# INTERNAL_ERROR a bug of ours (the message says where its traceback was written), 130 interrupted.
+INTERNAL_ERROR = 3
 
 
 class DataQualityError(RyoikiError):

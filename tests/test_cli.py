@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ryoiki_ld.config import DEFAULT_SOURCE
+from ryoiki_ld.errors import INTERNAL_ERROR
 
 from .support.cli import run_cli, tree_digest
 
@@ -109,3 +112,22 @@ def test_help_lists_the_build_options():
     result = run_cli("build", "--help")
     for option in ("--source", "--out", "--base-iri"):
         assert option in result.stdout
+
+
+def test_an_internal_error_is_one_line_with_its_own_exit_code_and_the_traceback_in_a_file(tmp_path):
+    """A bug of ours (here: the pipeline raising KeyError) is not exit 1 (violations) or 2 (bad input)."""
+    code = (
+        "import sys; from ryoiki_ld import cli, pipeline\n"
+        "def broken(settings, echo): raise KeyError('no such thing')\n"
+        "pipeline.build = broken\n"
+        f"sys.argv = ['ryoiki-ld', 'build', '--out', {str(tmp_path / 'out')!r}]\n"
+        "cli.main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == INTERNAL_ERROR == 3
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("internal error: KeyError: 'no such thing' (a bug in ryoiki-ld; the traceback is in ")
+    report = Path(line.rsplit(" ", 1)[1].rstrip(")"))
+    assert "Traceback" in report.read_text(encoding="utf-8") and "def broken" not in line
+    report.unlink()
