@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-from . import __version__, catalog, extract, link, mapping, site, store, validate
+from . import __version__, catalog, extract, link, mapping, site, store, swap, validate
 from .config import CATALOG_FILES, Output, Settings
 from .errors import DataQualityError, RyoikiError
 
 Echo = Callable[[str], None]
-
-
-@contextmanager
-def atomic_directory(target: Path) -> Iterator[Path]:
-    """Yield a fresh directory beside `target`; on success it replaces `target`, on failure it is removed."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    tmp.chmod(0o755)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = target.parent / f".{target.name}.old-{os.getpid()}"
-    if target.exists():
-        os.rename(target, old)
-    os.rename(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 @contextmanager
@@ -63,7 +41,7 @@ def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
     check_sparql_endpoint(settings.sparql_endpoint)
-    with atomic_directory(settings.out) as directory:
+    with swap.replacing(settings.out) as directory:
         out = Output(directory)
         out.data.mkdir()
         with stage(echo, "extract"):

@@ -74,7 +74,12 @@ def read_manifest(out: Output) -> Manifest:
 def open_store(out: Output) -> ox.Store:
     """The built store, read-only."""
     read_manifest(out)
+    return read_only(out.store)
+
+
+def read_only(directory: Path) -> ox.Store:
+    """A store opened read-only; a damaged or missing one is an error that says to rebuild (exit 2)."""
     try:
-        return ox.Store.read_only(str(out.store))
-    except OSError as e:
-        raise RyoikiError(f"{out.store}: cannot open the store ({e}); rebuild") from None
+        return ox.Store.read_only(str(directory))
+    except (OSError, RuntimeError) as e:  # RocksDB reports corruption as RuntimeError
+        raise RyoikiError(f"{directory}: cannot open the store ({e}); rebuild") from None

@@ -66,12 +66,12 @@ def test_workers_have_no_network_of_their_own(server):
 
 WALLED = textwrap.dedent(
     """
-    import socket, sys
+    import os, socket, sys
     import pyoxigraph as ox
     from ryoiki_ld.serve.workers import enter_worker
     listening = socket.create_server(("127.0.0.1", 0))
     print(listening.getsockname()[1], flush=True)
-    print(enter_worker(0), flush=True)
+    print(enter_worker(0, os.getppid()), flush=True)
     conn, _ = listening.accept()
     conn.sendall(b"accepted after the wall")
     conn.close()

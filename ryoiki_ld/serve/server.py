@@ -11,7 +11,7 @@ from typing import Any
 
 from ..config import Output, ServeSettings
 from ..errors import RyoikiError
-from ..store import read_manifest
+from ..store import read_manifest, read_only
 from .app import App
 from .log import AccessLog, now
 from .workers import Link, Supervisor, WorkerFailed
@@ -32,10 +32,15 @@ def listening_socket(host: str, port: int) -> socket.socket:
 
 def serve(settings: ServeSettings, echo: Any) -> None:
     """Serve until SIGINT or SIGTERM; then every worker finishes its requests in flight and exits."""
-    manifest = read_manifest(Output(settings.out))
+    out = Output(settings.out)
+    manifest = read_manifest(out)
+    read_only(out.store)  # a damaged store is one message here, not a traceback from every worker
     log_fd = sys.stderr.fileno()
     if settings.access_log is not None:
-        log_fd = os.open(settings.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            log_fd = os.open(settings.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise RyoikiError(f"--access-log {settings.access_log}: cannot write: {e.strerror or e}") from None
     log = AccessLog(log_fd)
     sock = listening_socket(settings.host, settings.port)
     host, port = sock.getsockname()[:2]

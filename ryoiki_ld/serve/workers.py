@@ -54,12 +54,13 @@ import pyoxigraph as ox
 from ..config import Limits
 from ..errors import RyoikiError
 from ..formats import Format
+from ..processes import die_with_parent
 from ..rdf import PREFIXES
+from ..store import read_only
 from .results import QUERY_STACK_BYTES, Answer, evaluate, text_answer
 
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
-PR_SET_PDEATHSIG = 1
 QUERY_THREADS = 4  # queries one worker evaluates at once; more wait in its queue
 FAST_WAIT_S = 0.002  # how long the event loop waits, blocked, for a quick answer before it goes on
 QUEUE_WAIT_S = 10.0  # how long a query may wait for a free thread (at least the time limit)
@@ -97,10 +98,9 @@ def address_space_mb() -> int | None:
     return pages * mmap.PAGESIZE >> 20
 
 
-def enter_worker(memory_mb: int) -> str:
+def enter_worker(memory_mb: int, server_pid: int) -> str:
     """What a worker process does first: die with the server, leave the network, limit its memory."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # if the server is killed outright
+    die_with_parent(server_pid)
     network = isolate_network()
     if memory_mb > 0:
         limit = memory_mb * 1024 * 1024
@@ -163,7 +163,7 @@ class Evaluator:
     retiring: str | None = None
 
     def __post_init__(self) -> None:
-        disk = ox.Store.read_only(str(self.store_dir))
+        disk = read_only(self.store_dir)
         self.jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self.loop: asyncio.AbstractEventLoop | None = None
         old = threading.stack_size(QUERY_STACK_BYTES)  # the parser recurses once per level of the query
@@ -398,12 +398,13 @@ class Supervisor:
 
     def _spawn(self, spare: bool) -> None:
         ours, theirs = socket.socketpair()
+        server_pid = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker: never returns into the supervisor's code
             code = 0
             try:
                 ours.close()
-                self._in_worker(theirs, spare)
+                self._in_worker(theirs, spare, server_pid)
             except RyoikiError as e:
                 print(f"error: {e}", file=sys.stderr)
                 code = 1
@@ -417,7 +418,7 @@ class Supervisor:
         self.selector.register(ours, selectors.EVENT_READ)
         self.counts["started"] += 1
 
-    def _in_worker(self, control: socket.socket, spare: bool) -> None:
+    def _in_worker(self, control: socket.socket, spare: bool, server_pid: int) -> None:
         """In the forked worker: drop what belongs to the supervisor, then become a worker."""
         signal.set_wakeup_fd(-1)
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -427,7 +428,7 @@ class Supervisor:
             child.control.close()
         os.close(self.wake_r)
         os.close(self.wake_w)
-        network = enter_worker(self.limits.memory_mb)
+        network = enter_worker(self.limits.memory_mb, server_pid)
         self.worker_main(Link(control, self.status_block, spare), network)
 
     def _start(self) -> None:

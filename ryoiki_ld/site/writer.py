@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from .. import iris
 from ..config import Output
+from ..processes import die_with_parent
 from .documents import TermWriter, jsonld, ntriples, turtle
 from .graph import document_triples, iri
 from .html import Html, QueryLink, Skeleton, html_list, joined, number, page_context
@@ -194,8 +195,9 @@ class TaskQueue:
 _INHERITED: tuple[Writer, TaskQueue] | None = None  # in a worker: what it was forked with
 
 
-def _inherit(writer: Writer, queue: TaskQueue) -> None:
+def _inherit(writer: Writer, queue: TaskQueue, parent_pid: int) -> None:
     global _INHERITED
+    die_with_parent(parent_pid)  # a killed build's workers must not write on, or hold its lock
     _INHERITED = (writer, queue)
 
 
@@ -224,7 +226,7 @@ def write_all(writer: Writer, workers: int) -> None:
         write_tasks(writer, jobs)
         return
     fork = multiprocessing.get_context("fork")
-    inherited = (writer, TaskQueue(jobs, fork))
+    inherited = (writer, TaskQueue(jobs, fork), os.getpid())
     try:
         with ProcessPoolExecutor(workers, mp_context=fork, initializer=_inherit, initargs=inherited) as pool:
             for share in [pool.submit(_share, n % 2 == 1) for n in range(workers)]:
