@@ -36,6 +36,19 @@ def published(d: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in d.items() if not k.startswith("store/")}
 
 
+def whole_new_build(out: Path, now: dict[str, str], before: dict[str, str]) -> bool:
+    """A build swapped in before the kill (while the old one was being removed): the same published files,
+    and a store that opens and holds the triples its build.json states."""
+    import json
+
+    import pyoxigraph as ox
+
+    if published(now) != published(before):
+        return False
+    store = ox.Store.read_only(str(out / "store"))
+    return len(store) == json.loads((out / "build.json").read_text())["triples"]
+
+
 def build_processes(out: Path) -> int:
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     return sum(1 for line in ps.splitlines() if str(out) in line and "ryoiki_ld" in line)
@@ -53,7 +66,7 @@ def main() -> None:
     subprocess.run([*BUILD, str(out)], check=True, capture_output=True)
     build_s = time.perf_counter() - started
     before = digest(out)
-    missing, changed, finished, debris_peak = 0, 0, 0, 0
+    missing, damaged, swapped, finished, debris_peak = 0, 0, 0, 0, 0
     watching = threading.Event()
     watching.set()
 
@@ -76,10 +89,11 @@ def main() -> None:
             now = digest(out)
             if build.returncode == 0:
                 finished += 1
-                changed += published(now) != published(before)
+            elif now != before:
+                swapped += 1
+            if now != before:
+                damaged += not whole_new_build(out, now, before)
                 before = now
-            else:
-                changed += now != before
             debris_peak = max(debris_peak, len(list(parent.glob(".out.tmp-*"))))
         time.sleep(0.5)
         orphans = build_processes(out)
@@ -89,7 +103,11 @@ def main() -> None:
         watcher.join()
     left = sorted(p.name for p in parent.iterdir() if p.name != "out")
     print(f"build: {build_s:.2f} s; {args.kills} builds killed at random moments ({finished} finished first)")
-    print(f"DIR missing (0.5 ms watcher): {missing}; DIR not the previous build after a kill: {changed}")
+    print(
+        f"after a kill, DIR was the previous build byte for byte {args.kills - finished - swapped} times, the new "
+        f"build (swapped in, killed while removing the old one) {swapped} times, anything else {damaged} times"
+    )
+    print(f"DIR missing (0.5 ms watcher): {missing}")
     print(f"temporary entries beside DIR: at most {debris_peak} between kills, {len(left)} after the next build {left}")
     print(f"build processes still running 0.5 s after the last kill: {orphans}")
     print(f"total {time.perf_counter() - started:.1f} s")
