@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import InputLimits
 from ..errors import SourceError
 from .rules import Correction, Rules
 from .table import COUNT_COLUMNS, MAXIMUM, format_cell, parse_cell, to_frame
@@ -49,12 +50,13 @@ class Slot:
 @lru_cache(maxsize=4096)
 def _ascii_digit(c: str) -> str:
     n = unicodedata.normalize("NFKC", c)
-    return n if len(n) == 1 and n in "0123456789," else c
+    return n if (n == "," or (n in "0123456789" and unicodedata.category(c) == "Nd")) and len(n) == 1 else c
 
 
 def ascii_digits(text: str) -> str:
-    """`text` with each digit or comma whose NFKC form is ASCII (full-width ２１８, １，４１６) as that ASCII
-    character, one for one, so that positions stay; digits of other scripts (١٢, १२) are left as printed."""
+    """`text` with each decimal digit or comma whose NFKC form is ASCII (full-width ２１８, １，４１６, mathematical 𝟐)
+    as that ASCII character, one for one, so that positions stay; digits of other scripts (١٢, १२) and other
+    number characters (①, ², Ⅻ) are left as printed."""
     return "".join(map(_ascii_digit, text))
 
 
@@ -84,9 +86,13 @@ class Record:
         return self.lines[0][1]
 
 
-def read_source(path: Path) -> list[str]:
+def read_source(path: Path, limits: InputLimits | None = None) -> list[str]:
     """The source's lines; tabs (PDF column gaps inside a cell) are removed."""
+    limits = limits or InputLimits()
     try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise SourceError(path, None, f"the source is {size:,} bytes, more than the {limits.max_bytes:,} allowed")
         raw = path.read_bytes()
     except OSError as e:
         raise SourceError(path, None, f"cannot read the source: {e.strerror or e}") from None
@@ -406,7 +412,8 @@ class Extractor:
                 slots.append(Slot(ln, tok, number.replace(",", "")))
             elif tok == "不明" or tok in DASHES:
                 slots.append(Slot(ln, tok, None, [tok]))
-            elif any(unicodedata.category(c)[0] == "N" for c in number):
+            elif any(unicodedata.category(c)[0] == "N" for c in number) or (tok.isascii() and not text_run):
+                # Text in place of a number is Japanese (不明, a sentence): 'O' or 'l' is a misread digit.
                 foreign = foreign_number(number)
                 why = f": {foreign} is not a digit of the report's scripts" if foreign else ""
                 raise self.error(ln, f"garbled number {shown(tok)}{why}", row=rec.no)
