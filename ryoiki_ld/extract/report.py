@@ -173,7 +173,7 @@ class Extractor:
             if text in fragments:
                 i = self.skip_header(lines, i, fragments[text])
                 continue
-            if PAGE_NUMBER_RE.fullmatch(text):
+            if PAGE_NUMBER_RE.fullmatch(ascii_digits(text)):
                 i += 1
                 continue
             m = row_re.fullmatch(ascii_digits(text))
