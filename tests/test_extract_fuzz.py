@@ -160,3 +160,14 @@ def test_correction_value_beyond_the_column_is_refused(tmp_path: Path, project_c
         extract(DEFAULT_SOURCE, project_copy)
     assert (e.value.path, e.value.line, e.value.column) == (project_copy.corrections, 6, "participating")
     assert "out of range" in str(e.value)
+
+
+def test_changed_note_printed_out_of_place_names_the_source_line_and_its_correction(tmp_path: Path) -> None:
+    """Row 169's note at the page foot (lines 852–854) with a character deleted: the error is at the source line and
+    names the correction that no longer matches."""
+    line = SEED_LINES[852]
+    source = write(tmp_path, edited([{"line": 853, "old": line, "new": line.replace("により", "によ")}]))
+    with pytest.raises(SourceError) as e:
+        extract(source)
+    assert (e.value.path, e.value.line) == (source, 852)
+    assert "the note for row 169 declared at corrections.csv:4 expects" in str(e.value)

@@ -476,16 +476,22 @@ class Extractor:
                     raise SourceError(
                         self.rules.corrections_path,
                         c.line,
-                        f"layout {c.value!r} does not fit the {wanted} printed values {printed!r}",
+                        f"layout {c.value!r} does not fit the {wanted} printed values {shown(printed, 80)}",
                         row=rec.no,
                     )
                 self.used.add(c)
                 return layout
         found = f"{len(slots)} value(s)" + ("" if has_flag else " and no 有/なし")
+        declared = [c for c in self.rules.corrections if c.no == rec.no and c.column == "layout"]
+        hint = (
+            f"the layout declared at {self.rules.corrections_path.name}:{declared[0].line} expects "
+            f"{shown(declared[0].printed, 80)}"
+            if declared
+            else f"if the report really prints this, declare a 'layout' row in {self.rules.corrections_path.name}"
+        )
         raise self.error(
             line,
-            f"expected 5 values and 有/なし after the start year, found {found}: {printed!r} "
-            f"(if the report really prints this, declare a 'layout' row in {self.rules.corrections_path.name})",
+            f"expected 5 values and 有/なし after the start year, found {found}: {shown(printed, 80)} ({hint})",
             row=rec.no,
         )
 
@@ -501,10 +507,16 @@ class Extractor:
                 row["source_lines"] += "," + line_ranges([ln for ln, _ in stray])
                 self.used.add(c)
                 return
+        waiting = [c for c in self.rules.corrections if c.column == "value_notes" and c not in self.used]
+        hint = (
+            f"the note for row {waiting[0].no} declared at {self.rules.corrections_path.name}:{waiting[0].line} "
+            f"expects {shown(waiting[0].printed)}"
+            if waiting
+            else f"if it is a row's note printed out of place, say so in {self.rules.corrections_path.name}"
+        )
         raise self.error(
             stray[0][0],
-            f"text after the end of row {after_no} belongs to no row: {text[:60]!r} "
-            f"(if it is a row's note printed out of place, say so in {self.rules.corrections_path.name})",
+            f"text after the end of row {after_no} belongs to no row: {shown(text, 60)} ({hint})",
             row=after_no,
         )
 
