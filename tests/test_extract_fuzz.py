@@ -171,3 +171,18 @@ def test_changed_note_printed_out_of_place_names_the_source_line_and_its_correct
         extract(source)
     assert (e.value.path, e.value.line) == (source, 852)
     assert "the note for row 169 declared at corrections.csv:4 expects" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("93 15新潟県", "٩٣ 15新潟県", "garbled row number in '٩٣ 15新潟県"),
+        ("平成26年度", "平成२६年度", "start year not recognised: '平成२६年度' ('२' (DEVANAGARI DIGIT TWO)"),
+    ],
+    ids=["row-number", "start-year"],
+)
+def test_other_script_digits_are_refused_where_they_stand(tmp_path: Path, old: str, new: str, message: str) -> None:
+    line = SEED_LINES[500]
+    with pytest.raises(SourceError) as e:
+        extract(write(tmp_path, edited([{"line": 501, "old": line, "new": line.replace(old, new)}])))
+    assert e.value.line == 501 and message in str(e.value)

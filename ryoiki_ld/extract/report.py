@@ -60,6 +60,11 @@ def ascii_digits(text: str) -> str:
     return "".join(map(_ascii_digit, text))
 
 
+def any_digits(text: str) -> str:
+    """`text` with every decimal digit of any script as its ASCII digit: to recognise what a garbled number was."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
 def foreign_number(text: str) -> str | None:
     """The first character of a number in `text` that is not an ASCII digit after `ascii_digits` (a digit of
     another script, ①, Ⅻ), described for a message; None if there is none."""
@@ -177,6 +182,11 @@ class Extractor:
                 i += 1
                 continue
             m = row_re.fullmatch(ascii_digits(text))
+            if not m and row_re.fullmatch(any_digits(text)):
+                raise self.error(
+                    i + 1,
+                    f"garbled row number in {shown(text)}: {foreign_number(text)} is not a digit of the report's scripts",
+                )
             if m:
                 rec = self.start_record(m, text[m.start(4) :] if m[4] else "", i + 1, records)
                 records.append(rec)
