@@ -59,9 +59,22 @@ def cli() -> None:
     show_default=True,
     help="The query page the site links to: relative to the site root (as `serve` answers it) or an absolute URL.",
 )
-def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str) -> None:
+@click.option(
+    "--expected-networks",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="The number of networks in the table: required when the report's sentence stating it is missing, "
+    "checked against it when present.",
+)
+def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected_networks: int | None) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
-    settings = Settings(source=source, out=out, base_iri=base_iri, sparql_endpoint=sparql_endpoint)
+    settings = Settings(
+        source=source,
+        out=out,
+        base_iri=base_iri,
+        sparql_endpoint=sparql_endpoint,
+        expected_networks=expected_networks,
+    )
     pipeline.build(settings, _echo_err)
 
 

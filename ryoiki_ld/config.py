@@ -308,6 +308,9 @@ class Settings:
     out: Path = Path("build")
     base_iri: str = DEFAULT_BASE_IRI
     sparql_endpoint: str = DEFAULT_SPARQL_ENDPOINT
+    # The number of networks in the source's table, when the sentence stating it (「地連ＮＷ２１８を対象」) is missing
+    # or to check it; None: the stated total alone.
+    expected_networks: int | None = None
     # Processes that write the site's pages (forked; the output is the same for any number).
     site_workers: int = min(2, os.cpu_count() or 1)
     paths: Paths = field(default_factory=Paths)

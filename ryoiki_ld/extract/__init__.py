@@ -18,7 +18,8 @@ from .table import csv_rows, read_csv, to_frame, write_csv
 __all__ = ["csv_rows", "extract", "read_csv", "to_frame", "write_csv"]
 
 
-def extract(source: Path, paths: Paths | None = None) -> pd.DataFrame:
-    """Read the report text at `source` into the tidy table (typed pandas DataFrame)."""
+def extract(source: Path, paths: Paths | None = None, expected_networks: int | None = None) -> pd.DataFrame:
+    """Read the report text at `source` into the tidy table (typed pandas DataFrame); its row count must equal the
+    total the report states and `expected_networks` (one of the two is required)."""
     rules = load_rules(paths or Paths())
-    return Extractor(source, rules).run()
+    return Extractor(source, rules, expected_networks).run()

@@ -9,14 +9,17 @@ stays empty (不明 is not 0) and what was printed instead goes to `value_notes`
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from ..config import InputLimits
 from ..errors import SourceError
 from .rules import Correction, Rules
-from .table import COUNT_COLUMNS, format_cell, parse_cell, to_frame
+from .table import COUNT_COLUMNS, MAXIMUM, format_cell, parse_cell, to_frame
 
 STANDARD_LAYOUT = (*COUNT_COLUMNS, "own_funding")
 ERA_BASE = {"平成": 1988, "令和": 2018}
@@ -25,20 +28,55 @@ DASHES = {"－", "-", "―", "—"}
 
 ERA_YEAR = r"(平成|令和)(元|[0-9]{1,2})年"
 START_RE = re.compile(rf"{ERA_YEAR}(?:度|([0-9]{{1,2}})月)")
-OPERATION_START_RE = re.compile(rf"運用開始は{ERA_YEAR}度")
+# The only note the report prints after a start year (row 109); any other note there is refused, so that a
+# damaged 運用開始は is an error and not a dropped operation start year.
+OPERATION_START_RE = re.compile(rf"（運用開始は{ERA_YEAR}度）")
 NUMBER_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
-DIGIT_RE = re.compile(r"[0-9０-９]")
 PAGE_NUMBER_RE = re.compile(r"-\s*[0-9]+\s*-")
-STATED_TOTAL_RE = re.compile(r"地連ＮＷ([0-9０-９]+)を対象")
+# The sentence stating how many networks were surveyed (「地連ＮＷ２１８を対象」); the count is checked apart.
+STATED_TOTAL_RE = re.compile(r"地連ＮＷ(\S*?)を対象")
 
 
 @dataclass
 class Slot:
-    """One printed value cell after the start year: a number or what stands in its place."""
+    """One printed value cell after the start year: a number (its digits) or what stands in its place."""
 
+    line: int
     printed: str
-    value: int | None
+    digits: str | None
     notes: list[str] = field(default_factory=list)
+
+
+@lru_cache(maxsize=4096)
+def _ascii_digit(c: str) -> str:
+    n = unicodedata.normalize("NFKC", c)
+    return n if (n == "," or (n in "0123456789" and unicodedata.category(c) == "Nd")) and len(n) == 1 else c
+
+
+def ascii_digits(text: str) -> str:
+    """`text` with each decimal digit or comma whose NFKC form is ASCII (full-width ２１８, １，４１６, mathematical 𝟐)
+    as that ASCII character, one for one, so that positions stay; digits of other scripts (١٢, १२) and other
+    number characters (①, ², Ⅻ) are left as printed."""
+    return "".join(map(_ascii_digit, text))
+
+
+def any_digits(text: str) -> str:
+    """`text` with every decimal digit of any script as its ASCII digit: to recognise what a garbled number was."""
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def foreign_number(text: str) -> str | None:
+    """The first character of a number in `text` that is not an ASCII digit after `ascii_digits` (a digit of
+    another script, ①, Ⅻ), described for a message; None if there is none."""
+    for c in text:
+        if unicodedata.category(c)[0] == "N" and not c.isascii():
+            return f"{c!r} ({unicodedata.name(c, f'U+{ord(c):04X}')})"
+    return None
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for a message, cut to `limit` characters (a hostile token may be megabytes long)."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 @dataclass
@@ -53,9 +91,13 @@ class Record:
         return self.lines[0][1]
 
 
-def read_source(path: Path) -> list[str]:
+def read_source(path: Path, limits: InputLimits | None = None) -> list[str]:
     """The source's lines; tabs (PDF column gaps inside a cell) are removed."""
+    limits = limits or InputLimits()
     try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise SourceError(path, None, f"the source is {size:,} bytes, more than the {limits.max_bytes:,} allowed")
         raw = path.read_bytes()
     except OSError as e:
         raise SourceError(path, None, f"cannot read the source: {e.strerror or e}") from None
@@ -70,10 +112,15 @@ def read_source(path: Path) -> list[str]:
 
 
 class Extractor:
-    def __init__(self, source: Path, rules: Rules) -> None:
+    """Reads one source; `expected` is the number of networks when the caller knows it (`--expected-networks`),
+    checked like the total the report states and required when that sentence is missing."""
+
+    def __init__(self, source: Path, rules: Rules, expected: int | None = None) -> None:
         self.source = source
         self.rules = rules
+        self.expected = expected
         self.used: set[Correction] = set()
+        self.values_line: dict[int, tuple[int, str]] = {}  # row → (line, what it prints after the start year)
         labels = "|".join(sorted((c.label_ja for c in rules.coverage.values()), key=len, reverse=True))
         self.symbol_re = re.compile(rf"([{''.join(rules.coverage)}])({labels})")
 
@@ -96,14 +143,24 @@ class Extractor:
         self.check_total(lines, len(rows))
         unused = [c for c in self.rules.corrections if c not in self.used]
         if unused:
-            c = unused[0]
-            raise SourceError(
-                self.rules.corrections_path,
-                c.line,
-                f"correction for row {c.no}, column {c.column} matches nothing in the source "
-                f"(printed {c.printed!r}); remove it or update it",
-            )
+            raise self.stale(unused[0], rows)
         return to_frame([rows[n] for n in sorted(rows)], self.rules.columns)
+
+    def stale(self, c: Correction, rows: dict[int, dict]) -> SourceError:
+        """A correction that matches nothing: named by its line and by what the source now prints there."""
+        if c.no not in rows:
+            now = "the source has no such row"
+        elif c.column == "layout":
+            line, printed = self.values_line[c.no]
+            now = f"source line {line} prints {shown(printed, 80)} after the start year"
+        else:
+            now = f"its text is printed nowhere (row {c.no} is source lines {rows[c.no]['source_lines']})"
+        return SourceError(
+            self.rules.corrections_path,
+            c.line,
+            f"correction for row {c.no}, column {c.column} no longer applies: {now}; it expects "
+            f"{shown(c.printed, 80)} (remove or update the correction)",
+        )
 
     # --- layout: rows, page headers, page numbers -------------------------------------------
 
@@ -121,12 +178,17 @@ class Extractor:
             if text in fragments:
                 i = self.skip_header(lines, i, fragments[text])
                 continue
-            if PAGE_NUMBER_RE.fullmatch(text):
+            if PAGE_NUMBER_RE.fullmatch(ascii_digits(text)):
                 i += 1
                 continue
-            m = row_re.fullmatch(text)
+            m = row_re.fullmatch(ascii_digits(text))
+            if not m and row_re.fullmatch(any_digits(text)):
+                raise self.error(
+                    i + 1,
+                    f"garbled row number in {shown(text)}: {foreign_number(text)} is not a digit of the report's scripts",
+                )
             if m:
-                rec = self.start_record(m, i + 1, records)
+                rec = self.start_record(m, text[m.start(4) :] if m[4] else "", i + 1, records)
                 records.append(rec)
             elif records:
                 records[-1].lines.append((i + 1, text))
@@ -153,7 +215,8 @@ class Extractor:
                 )
         return i
 
-    def start_record(self, m: re.Match, lineno: int, records: list[Record]) -> Record:
+    def start_record(self, m: re.Match, rest: str, lineno: int, records: list[Record]) -> Record:
+        """`m` matched the row's first line with its digits as ASCII; `rest` is what follows, as printed."""
         no, code, pref = int(m[1]), m[2].zfill(2), m[3]
         if self.rules.prefectures.get(code) != pref:
             raise self.error(lineno, f"prefecture code {m[2]} does not belong to {pref}", row=no, column="pref_code")
@@ -167,18 +230,42 @@ class Extractor:
             raise self.error(
                 lineno, f"prefecture {code} comes after {prev.pref_code}; rows are ordered by prefecture", row=no
             )
-        return Record(no, code, pref, [(lineno, m[4] or "")])
+        return Record(no, code, pref, [(lineno, rest)])
 
     def check_total(self, lines: list[str], count: int) -> None:
+        """The row count must equal the total the report states and the one given as `expected`; without
+        either, a row lost at the end of the table could not be told from a row never printed."""
+        stated: list[tuple[int, int]] = []  # (line, total)
         for i, text in enumerate(lines):
-            m = STATED_TOTAL_RE.search(text)
-            if m:
-                stated = int(m[1].translate(str.maketrans("０１２３４５６７８９", "0123456789")))
-                if stated != count:
-                    raise self.error(
-                        i + 1, f"the report says it surveyed {stated} networks, but its table has {count} rows"
-                    )
-                return
+            for m in STATED_TOTAL_RE.finditer(text):
+                digits = ascii_digits(m[1])
+                if not re.fullmatch(r"[0-9]{1,6}", digits):
+                    foreign = foreign_number(digits)
+                    why = f": {foreign} is not a digit of the report's scripts" if foreign else ""
+                    raise self.error(i + 1, f"garbled number {shown(m[1])} in the stated total {shown(m[0])}{why}")
+                stated.append((i + 1, int(digits)))
+        for line, total in stated[1:]:
+            if total != stated[0][1]:
+                raise self.error(
+                    line, f"the report states two totals: {stated[0][1]} networks (line {stated[0][0]}) and {total}"
+                )
+        if stated and self.expected is not None and stated[0][1] != self.expected:
+            raise self.error(
+                stated[0][0],
+                f"the report says it surveyed {stated[0][1]} networks, but --expected-networks says {self.expected}",
+            )
+        if stated:
+            line, total = stated[0]
+            if total != count:
+                raise self.error(line, f"the report says it surveyed {total} networks, but its table has {count} rows")
+        elif self.expected is None:
+            raise self.error(
+                None,
+                "the sentence stating how many networks were surveyed (「地連ＮＷ２１８を対象」) is missing or damaged, "
+                f"so the table's {count} rows cannot be checked for rows lost; give the total with --expected-networks N",
+            )
+        elif self.expected != count:
+            raise self.error(None, f"--expected-networks says {self.expected} networks, but the table has {count} rows")
 
     # --- one row ------------------------------------------------------------------------
 
@@ -287,12 +374,25 @@ class Extractor:
         if pos >= len(tokens):
             raise self.error(post[-1][0], "the row ends before its start year", row=rec.no, column="start_raw")
         start_line, start_tok = tokens[pos]
-        start = START_RE.fullmatch(start_tok)
-        if not start:
-            raise self.error(start_line, f"start year not recognised: {start_tok!r}", row=rec.no, column="start_raw")
+        start = START_RE.fullmatch(ascii_digits(start_tok))
+        if not start or (start[3] and not 1 <= int(start[3]) <= 12):
+            foreign = foreign_number(start_tok)
+            why = f" ({foreign} is not a digit of the report's scripts)" if foreign else ""
+            raise self.error(
+                start_line, f"start year not recognised: {shown(start_tok)}{why}", row=rec.no, column="start_raw"
+            )
         pos += 1
+        note_line = tokens[pos][0] if pos < len(tokens) else start_line
         start_note = parenthesised()
-        op = OPERATION_START_RE.search(start_note)
+        op = OPERATION_START_RE.fullmatch(ascii_digits(start_note))
+        if start_note and not op:
+            raise self.error(
+                note_line,
+                f"note after the start year not recognised: {shown(start_note)}; the only one the report prints "
+                "is （運用開始は平成N年度） (the operation start year)",
+                row=rec.no,
+                column="operation_start_fiscal_year",
+            )
 
         slots: list[Slot] = []
         flag: bool | None = None
@@ -317,28 +417,33 @@ class Extractor:
                 if stray_tokens and stray_tokens[0][0] == ln:
                     raise self.error(ln, f"unexpected text after {tok}: {stray_tokens[0][1]!r}", row=rec.no)
                 break
-            if NUMBER_RE.fullmatch(tok):
-                slots.append(Slot(tok, int(tok.replace(",", ""))))
+            number = ascii_digits(tok)
+            if NUMBER_RE.fullmatch(number):
+                slots.append(Slot(ln, tok, number.replace(",", "")))
             elif tok == "不明" or tok in DASHES:
-                slots.append(Slot(tok, None, [tok]))
-            elif DIGIT_RE.search(tok):
-                raise self.error(ln, f"garbled number {tok!r}", row=rec.no)
+                slots.append(Slot(ln, tok, None, [tok]))
+            elif any(unicodedata.category(c)[0] == "N" for c in number) or (tok.isascii() and not text_run):
+                # Text in place of a number is Japanese (不明, a sentence): 'O' or 'l' is a misread digit.
+                foreign = foreign_number(number)
+                why = f": {foreign} is not a digit of the report's scripts" if foreign else ""
+                raise self.error(ln, f"garbled number {shown(tok)}{why}", row=rec.no)
             elif text_run:
                 slots[-1].printed += tok
                 slots[-1].notes[-1] += tok
                 continue
             else:
-                slots.append(Slot(tok, None, [tok]))
+                slots.append(Slot(ln, tok, None, [tok]))
                 text_run = True
                 continue
             text_run = False
 
         printed = " ".join([s.printed for s in slots] + ([flag_printed] if flag_printed else []))
+        self.values_line[rec.no] = (start_line, printed)
         layout = self.layout(rec, slots, flag is not None, printed, start_line)
         values: dict = {c: None for c in STANDARD_LAYOUT}
         notes = []
         for column, slot in zip([c for c in layout if c != "own_funding"], slots, strict=True):
-            values[column] = slot.value
+            values[column] = self.count(rec, column, slot)
             notes += [f"{column}: {n}" for n in slot.notes]
         if "own_funding" in layout:
             values["own_funding"] = flag
@@ -350,6 +455,20 @@ class Extractor:
             **values,
             "value_notes": " | ".join(notes),
         }, stray
+
+    def count(self, rec: Record, column: str, slot: Slot) -> int | None:
+        """The slot's number as `column`'s value; one larger than the column can hold (table.MAXIMUM) is refused."""
+        if slot.digits is None:
+            return None
+        maximum, digits = MAXIMUM[column], slot.digits.lstrip("0") or "0"
+        if len(digits) > len(str(maximum)) or int(digits) > maximum:
+            raise self.error(
+                slot.line,
+                f"number {shown(slot.printed)} is out of range: {column} is at most {maximum:,}",
+                row=rec.no,
+                column=column,
+            )
+        return int(digits)
 
     def layout(self, rec: Record, slots: list[Slot], has_flag: bool, printed: str, line: int) -> list[str]:
         """Which columns the printed values fill: the standard five and 有/なし, or a declared layout."""
@@ -367,16 +486,22 @@ class Extractor:
                     raise SourceError(
                         self.rules.corrections_path,
                         c.line,
-                        f"layout {c.value!r} does not fit the {wanted} printed values {printed!r}",
+                        f"layout {c.value!r} does not fit the {wanted} printed values {shown(printed, 80)}",
                         row=rec.no,
                     )
                 self.used.add(c)
                 return layout
         found = f"{len(slots)} value(s)" + ("" if has_flag else " and no 有/なし")
+        declared = [c for c in self.rules.corrections if c.no == rec.no and c.column == "layout"]
+        hint = (
+            f"the layout declared at {self.rules.corrections_path.name}:{declared[0].line} expects "
+            f"{shown(declared[0].printed, 80)}"
+            if declared
+            else f"if the report really prints this, declare a 'layout' row in {self.rules.corrections_path.name}"
+        )
         raise self.error(
             line,
-            f"expected 5 values and 有/なし after the start year, found {found}: {printed!r} "
-            f"(if the report really prints this, declare a 'layout' row in {self.rules.corrections_path.name})",
+            f"expected 5 values and 有/なし after the start year, found {found}: {shown(printed, 80)} ({hint})",
             row=rec.no,
         )
 
@@ -386,16 +511,22 @@ class Extractor:
         """Text printed outside any row (e.g. a cell's note at the page foot) goes where a correction says."""
         text = "".join(t for _, t in stray)
         for c in self.rules.corrections:
-            if c.column == "value_notes" and c.printed == text:
+            if c.column == "value_notes" and c.printed == text and c.no in rows:
                 row = rows[c.no]
                 row["value_notes"] = " | ".join(filter(None, [row["value_notes"], c.value]))
                 row["source_lines"] += "," + line_ranges([ln for ln, _ in stray])
                 self.used.add(c)
                 return
+        waiting = [c for c in self.rules.corrections if c.column == "value_notes" and c not in self.used]
+        hint = (
+            f"the note for row {waiting[0].no} declared at {self.rules.corrections_path.name}:{waiting[0].line} "
+            f"expects {shown(waiting[0].printed)}"
+            if waiting
+            else f"if it is a row's note printed out of place, say so in {self.rules.corrections_path.name}"
+        )
         raise self.error(
             stray[0][0],
-            f"text after the end of row {after_no} belongs to no row: {text[:60]!r} "
-            f"(if it is a row's note printed out of place, say so in {self.rules.corrections_path.name})",
+            f"text after the end of row {after_no} belongs to no row: {shown(text, 60)} ({hint})",
             row=after_no,
         )
 
@@ -405,13 +536,14 @@ class Extractor:
                 continue
             row = rows.get(c.no)
             if row is None:
-                raise SourceError(self.rules.corrections_path, c.line, f"no row {c.no} in the source")
+                raise self.stale(c, rows)
             current = format_cell(row[c.column])
             if current != c.printed:
                 raise SourceError(
                     self.rules.corrections_path,
                     c.line,
-                    f"row {c.no}, column {c.column}: the source now reads {current!r}, the correction expects {c.printed!r}",
+                    f"correction for row {c.no}, column {c.column} no longer applies: source lines "
+                    f"{row['source_lines']} now read {shown(current, 80)}, the correction expects {shown(c.printed, 80)}",
                 )
             row[c.column] = parse_cell(c.column, c.value)
             self.used.add(c)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Paths
 from ..errors import SourceError
-from .table import csv_rows
+from .table import cell_problem, csv_rows
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,17 @@ def load_corrections(path: Path, columns: tuple[str, ...]) -> tuple[Correction, 
             raise SourceError(path, 1, f"header must be {','.join(expected)}, found {reader.fieldnames}")
         for r in reader:
             line = reader.line_num
-            if not r["no"].isdigit():
+            if None in r or None in r.values():
+                raise SourceError(path, line, f"the header has {len(expected)} fields, this row a different number")
+            if not re.fullmatch(r"[0-9]{1,3}", r["no"]):
                 raise SourceError(path, line, f"'no' must be a row number, found {r['no']!r}")
             if r["column"] not in allowed:
                 raise SourceError(path, line, f"unknown column {r['column']!r}")
             if not r["reason"].strip():
                 raise SourceError(path, line, "every correction needs a reason")
+            problem = cell_problem(r["column"], r["value"]) if r["column"] in columns else None
+            if problem:
+                raise SourceError(path, line, f"value {problem}", row=int(r["no"]), column=r["column"])
             out.append(Correction(int(r["no"]), r["column"], r["printed"], r["value"], r["reason"], line))
     return tuple(out)
 

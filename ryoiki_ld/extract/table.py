@@ -14,6 +14,19 @@ from ..errors import SourceError
 
 COUNT_COLUMNS = ("participating", "disclosing", "accessing", "registered_patients", "funding_jpy")
 INT_COLUMNS = ("no", "start_fiscal_year", "operation_start_fiscal_year", *COUNT_COLUMNS)
+# The largest value each integer column can mean (docs/extraction.md, "Limits"); a larger number is refused as bad
+# input, naming its row and column. All are far below 2**53, so a column with unknown cells stays exact in Int64.
+MAXIMUM = {
+    "no": 999,  # the report prints row numbers of up to three digits
+    "start_fiscal_year": 9999,  # xsd:gYear's four digits (平成/令和 with a 1–2 digit year give 1989–2117)
+    "operation_start_fiscal_year": 9999,
+    # Medical institutions: Japan has about 180,000 hospitals, clinics and dental clinics (and 60,000 pharmacies).
+    "participating": 1_000_000,
+    "disclosing": 1_000_000,
+    "accessing": 1_000_000,
+    "registered_patients": 200_000_000,  # more than Japan's population (125 million)
+    "funding_jpy": 1_000_000_000_000,  # ¥1 trillion: the whole fund spends some ¥200 billion a year
+}
 
 
 def format_cell(value: object) -> str:
@@ -32,6 +45,22 @@ def parse_cell(column: str, text: str) -> object:
     if column == "own_funding":
         return {"true": True, "false": False}[text]
     return text
+
+
+def cell_problem(column: str, text: str) -> str | None:
+    """Why `text` cannot be written as a cell of `column` (not a whole number, beyond MAXIMUM, not true/false);
+    None when it can."""
+    if text == "":
+        return None
+    if column in INT_COLUMNS:
+        digits = text.lstrip("0") or "0"
+        if not re.fullmatch(r"[0-9]+", text):
+            return f"{text[:40]!r} is not a whole number"
+        if len(digits) > len(str(MAXIMUM[column])) or int(digits) > MAXIMUM[column]:
+            return f"{text[:40]!r} is out of range: {column} is at most {MAXIMUM[column]:,}"
+    elif column == "own_funding" and text not in ("true", "false"):
+        return f"{text[:40]!r} is not true or false"
+    return None
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:
