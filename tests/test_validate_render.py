@@ -40,4 +40,5 @@ def test_github_format_annotates_file_and_line():
     assert run.returncode == 1
     assert lines[0].startswith(f"::error file={EXAMPLE},line=17,title=rlds%3Acriterion-c-threshold::")
     assert lines[1].startswith("::notice ") and "rld:sharesStandardDocuments" in lines[1]
-    assert len(lines) == 2
+    assert lines[2].startswith("::notice title=focus nodes checked::") and "rlds:NetworkShape 1," in lines[2]
+    assert len(lines) == 3

@@ -6,7 +6,7 @@ criterion, `render` writes the report; `criteria` generates `shapes/criteria.ttl
 """
 
 from .inputs import SHAPE_SETS, input_format, load_shapes, parse_lines, read_input, read_rdf, reference_triples
-from .outcomes import Criterion, Report, assessments, criteria_of, eligibility_table, networks, run
+from .outcomes import Criterion, Report, assessments, criteria_of, eligibility_table, networks, run, validate_files
 from .render import RENDERERS, render_github, render_json, render_text, report_ntriples, report_turtle
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
     "report_ntriples",
     "report_turtle",
     "run",
+    "validate_files",
 ]
