@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -298,8 +299,10 @@ def serve(
 
 
 def main() -> None:
-    # rdflib logs a traceback for every ill-typed literal it meets; validation reports those itself.
+    # rdflib logs a traceback for every ill-typed literal it meets, and warns on some ("Parsing weird boolean");
+    # validation reports those itself.
     logging.getLogger("rdflib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="rdflib")
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:

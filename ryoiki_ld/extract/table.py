@@ -137,9 +137,10 @@ def _checked_cell(text: str, column: dict, path: Path, line: int, row: int, max_
     if base in ("integer", "nonNegativeInteger", "gYear"):
         if not re.fullmatch(r"[+-]?[0-9]+", text):
             raise SourceError(path, line, f"{text[:40]!r} is not an integer", row=row, column=name)
-        if abs(int(text)) > INTEGER_LIMIT:
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > len(str(INTEGER_LIMIT)) or int(digits or "0") > INTEGER_LIMIT:
             raise SourceError(
-                path, line, f"{text[:40]!r} is beyond what the column holds (±2^53)", row=row, column=name
+                path, line, f"{text[:40]!r} is beyond ±{INTEGER_LIMIT:,}, what the column holds", row=row, column=name
             )
     elif base == "boolean" and text not in ("true", "false"):
         raise SourceError(path, line, f"{text[:40]!r} is not true or false", row=row, column=name)

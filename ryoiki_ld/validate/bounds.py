@@ -144,6 +144,8 @@ def _check_xml(path: Path, data: bytes, limits: InputLimits) -> None:
         parser.Parse(data, True)
     except _Refused as e:
         raise SourceError(path, parser.CurrentLineNumber, str(e)) from None
+    except LookupError as e:  # the XML declaration names an encoding Python does not know
+        raise SourceError(path, 1, f"not valid {formats.RDF_XML.name}: {e}") from None
     except expat.ExpatError as e:
         raise SourceError(
             path, e.lineno, f"not valid {formats.RDF_XML.name}: {expat.ErrorString(e.code)}", char=e.offset + 1

@@ -109,23 +109,21 @@ def validate_files(
 
     Nothing validated is bad input, not success: a SourceError when the files hold no rld:Network or nothing
     the shapes target. Only what the files add to the reference resources is counted."""
-    reference = set(inputs.parse_lines(inputs.reference_triples(settings))) if references else set()
     added: set[ox.Triple] = set()
     for path in files:
         added.update(inputs.read_input(path, inputs.input_format(path, input_format), settings, limits))
+    reference = set(inputs.parse_lines(inputs.reference_triples(settings))) if references else set()
     added -= reference
     own = {str(t.subject) for t in added}
     report = run(sorted(added | reference, key=str), inputs.load_shapes(settings.paths, shape_set), engine, own)
     report.files = list(files)
     where = ", ".join(map(str, files))
-    if not any(report.focus_counts.values()):
-        raise SourceError(
-            where, None, f"nothing to validate: no resource here is a focus node of the {shape_set!r} shapes"
-        )
     if not own.intersection(networks(report.store).network):
         raise SourceError(
             where, None, "nothing to validate: no rld:Network here (is its `a rld:Network` missing or misspelt?)"
         )
+    if not any(report.focus_counts.values()):
+        raise SourceError(where, None, f"nothing to validate: nothing here is a focus node of the {shape_set!r} shapes")
     return report
 
 
