@@ -90,7 +90,7 @@ def _check_tokens(path: Path, data: bytes, tokens: re.Pattern[bytes], limits: In
                 found = f"nested more than {limits.max_depth} deep"
                 raise SourceError(path, _line(data, m.start()), _over("max_depth", found))
         elif first in _CLOSING:
-            depth -= 1
+            depth = max(depth - 1, 0)  # a stray closing bracket must not buy depth for later openings
         elif first in _QUOTED and m.end() - m.start() > longest:
             size = m.end() - m.start() - (6 if data.startswith((b'"""', b"'''"), m.start()) else 2)
             if size > limits.max_literal_bytes:

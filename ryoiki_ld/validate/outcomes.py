@@ -6,6 +6,7 @@ met. A network without a result from a criterion's shapes meets it.
 
 Conformance follows pySHACL's `allow_warnings` convention: only sh:Violation results make data
 non-conforming; sh:Info results (a criterion that cannot be assessed) are reported but do not fail.
+A report also counts the focus nodes each node shape checked, and input in which nothing is checked is refused.
 """
 
 from __future__ import annotations
