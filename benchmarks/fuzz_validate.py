@@ -71,6 +71,8 @@ def fuzz(cases: int, seed: int, tmp: Path) -> bool:
         slowest = max(slowest, elapsed)
         if elapsed > SLOW_S:
             counts[fmt]["slow"] += 1
+        if (case + 1) % 1000 == 0:
+            print(f"{case + 1} cases, {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     seconds = time.perf_counter() - started
     columns = ["cases", "clean errors", "accepted: conforms", "accepted: violations", "crashes", "slow"]
     print(f"{'format':<8}" + "".join(f"{c:>22}" for c in columns))
