@@ -15,9 +15,6 @@ from ..errors import SourceError
 
 COUNT_COLUMNS = ("participating", "disclosing", "accessing", "registered_patients", "funding_jpy")
 INT_COLUMNS = ("no", "start_fiscal_year", "operation_start_fiscal_year", *COUNT_COLUMNS)
-# The largest magnitude an integer cell read from a CSV may have: an Int64 column with unknown cells is built
-# through float64, exact only up to 2^53.
-INTEGER_LIMIT = 2**53
 
 
 def format_cell(value: object) -> str:
@@ -113,6 +110,11 @@ def read_csv(path: Path, metadata: Path, max_field_bytes: int = InputLimits.max_
     finally:
         csv.field_size_limit(previous_limit)
     return to_frame(rows, tuple(c["name"] for c in schema))
+
+
+# The largest magnitude an integer cell read from a CSV may have: an Int64 column with unknown cells is built
+# through float64, exact only up to 2^53.
+INTEGER_LIMIT = 2**53
 
 
 def _checked_cell(text: str, column: dict, path: Path, line: int, row: int, max_bytes: int) -> object:
