@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +20,7 @@ from .config import (
     DEFAULT_BASE_IRI,
     DEFAULT_SOURCE,
     DEFAULT_SPARQL_ENDPOINT,
+    InputLimits,
     Limits,
     Output,
     ServeSettings,
@@ -115,30 +117,55 @@ def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected
     show_default=True,
     help="oxigraph: the shapes as SPARQL in Oxigraph (fast); pyshacl: plain pySHACL (same results).",
 )
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=InputLimits.max_bytes,
+    show_default=True,
+    help="Size of one FILE; a larger one is refused before it is read.",
+)
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=1),
+    default=InputLimits.max_depth,
+    show_default=True,
+    help="Nesting of JSON-LD objects and arrays, RDF/XML elements, Turtle [ ] and ( ).",
+)
+@click.option(
+    "--max-literal-bytes",
+    type=click.IntRange(min=1),
+    default=InputLimits.max_literal_bytes,
+    show_default=True,
+    help="Size of one literal or IRI (one CSV field).",
+)
 def validate_command(
-    files: tuple[Path, ...], shape_set: str, output_format: str, input_format: str | None, out: Path, engine: str
+    files: tuple[Path, ...],
+    shape_set: str,
+    output_format: str,
+    input_format: str | None,
+    out: Path,
+    engine: str,
+    max_bytes: int,
+    max_depth: int,
+    max_literal_bytes: int,
 ) -> None:
     """Validate the built dataset, or FILES (RDF, or CSV in the tidy table's schema), against the shapes.
 
     FILES are validated together with the ontology and the reference resources they may link to
     (prefectures, municipalities, secondary medical areas, criteria).
 
-    Exit status: 0 conforms (no sh:Violation), 1 violations, 2 bad input or usage.
+    Exit status: 0 conforms (no sh:Violation), 1 violations, 2 bad input or usage, or nothing to validate (no
+    rld:Network in FILES, or nothing the shapes target).
     """
     settings = Settings(out=out)
-    if files:
-        triples = set(validate.parse_lines(validate.reference_triples(settings)))
-    else:
+    limits = InputLimits(max_bytes=max_bytes, max_depth=max_depth, max_literal_bytes=max_literal_bytes)
+    references = bool(files)
+    if not files:
         dump = Output(out).dump_nt
         if not dump.exists():
             raise SourceError(dump, None, "no built dataset here: run `ryoiki-ld build` first, or name a FILE")
         files = (dump,)
-        triples = set()
-    for path in files:
-        triples.update(validate.read_input(path, validate.input_format(path, input_format), settings))
-    shapes = validate.load_shapes(settings.paths, shape_set)
-    report = validate.run(sorted(triples, key=str), shapes, engine=engine)
-    report.files = list(files)
+    report = validate.validate_files(files, settings, shape_set, engine, input_format, limits, references)
     click.echo(validate.RENDERERS[output_format](report), nl=False)
     if not report.conforms:
         sys.exit(1)
@@ -285,8 +312,10 @@ def serve(
 
 
 def main() -> None:
-    # rdflib logs a traceback for every ill-typed literal it meets; validation reports those itself.
+    # rdflib logs a traceback for every ill-typed literal it meets, and warns on some ("Parsing weird boolean");
+    # validation reports those itself.
     logging.getLogger("rdflib").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module="rdflib")
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as e:

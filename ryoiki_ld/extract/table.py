@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import InputLimits
 from ..errors import SourceError
 
 COUNT_COLUMNS = ("participating", "disclosing", "accessing", "registered_patients", "funding_jpy")
@@ -87,14 +88,17 @@ def write_csv(df: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
-def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
+def read_csv(path: Path, metadata: Path, max_field_bytes: int = InputLimits.max_literal_bytes) -> pd.DataFrame:
     """Read a table in the tidy schema (as `metadata`, CSVW, describes it) into the typed frame.
 
-    Every column must be present; cells are checked against their column's datatype, format and
+    Every column must be present, once; cells are checked against their column's datatype, format and
     `required`, and the first bad one is named by file, line, row and column. Values that parse but
     break a data-quality rule (a negative count, a year out of range) are left to the SHACL shapes.
+    A field over `max_field_bytes` is refused (`--max-literal-bytes`), as is anything the csv module cannot read.
     """
     schema = json.loads(metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]
+    previous_limit = csv.field_size_limit(max_field_bytes)  # the module's one global limit, restored below
+    reader = None
     try:
         with open(path, encoding="utf-8", newline="") as f:
             reader = csv.reader(f)
@@ -109,6 +113,9 @@ def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
                     f"missing column(s) {', '.join(missing)}; the header must name all of "
                     f"{', '.join(c['name'] for c in schema)}",
                 )
+            twice = sorted({name for name in header if header.count(name) > 1})
+            if twice:
+                raise SourceError(path, 1, f"column(s) {', '.join(twice)} named more than once in the header")
             index = {name: i for i, name in enumerate(header)}
             rows = []
             for record in reader:
@@ -118,14 +125,28 @@ def read_csv(path: Path, metadata: Path) -> pd.DataFrame:
                 row = {}
                 for column in schema:
                     name = column["name"]
-                    row[name] = _checked_cell(record[index[name]], column, path, line, len(rows) + 1)
+                    row[name] = _checked_cell(record[index[name]], column, path, line, len(rows) + 1, max_field_bytes)
                 rows.append(row)
     except UnicodeDecodeError as e:
         raise SourceError(path, None, f"not UTF-8 ({e.reason} at byte {e.start})") from None
+    except csv.Error as e:
+        line = reader.line_num if reader is not None else None  # the line where reading stopped
+        if "field larger than field limit" in str(e):
+            message = f"a field over {max_field_bytes:,} characters (the limit; --max-literal-bytes raises it)"
+        else:
+            message = f"not valid CSV: {e}"
+        raise SourceError(path, line, message) from None
+    finally:
+        csv.field_size_limit(previous_limit)
     return to_frame(rows, tuple(c["name"] for c in schema))
 
 
-def _checked_cell(text: str, column: dict, path: Path, line: int, row: int) -> object:
+# The largest magnitude an integer cell read from a CSV may have: an Int64 column with unknown cells is built
+# through float64, exact only up to 2^53.
+INTEGER_LIMIT = 2**53
+
+
+def _checked_cell(text: str, column: dict, path: Path, line: int, row: int, max_bytes: int) -> object:
     name = column["name"]
     datatype = column.get("datatype", "string")
     base = datatype["base"] if isinstance(datatype, dict) else datatype
@@ -134,11 +155,24 @@ def _checked_cell(text: str, column: dict, path: Path, line: int, row: int) -> o
         if column.get("required"):
             raise SourceError(path, line, "a value is required", row=row, column=name)
         return None
+    if len(text) > max_bytes // 4 and len(text.encode("utf-8")) > max_bytes:
+        raise SourceError(
+            path,
+            line,
+            f"a value over {max_bytes:,} bytes (the limit; --max-literal-bytes raises it)",
+            row=row,
+            column=name,
+        )
     if pattern and not re.fullmatch(pattern, text):
-        raise SourceError(path, line, f"{text!r} does not match {pattern}", row=row, column=name)
+        raise SourceError(path, line, f"{text[:40]!r} does not match {pattern}", row=row, column=name)
     if base in ("integer", "nonNegativeInteger", "gYear"):
         if not re.fullmatch(r"[+-]?[0-9]+", text):
-            raise SourceError(path, line, f"{text!r} is not an integer", row=row, column=name)
+            raise SourceError(path, line, f"{text[:40]!r} is not an integer", row=row, column=name)
+        digits = text.lstrip("+-").lstrip("0")
+        if len(digits) > len(str(INTEGER_LIMIT)) or int(digits or "0") > INTEGER_LIMIT:
+            raise SourceError(
+                path, line, f"{text[:40]!r} is beyond ±{INTEGER_LIMIT:,}, what the column holds", row=row, column=name
+            )
     elif base == "boolean" and text not in ("true", "false"):
-        raise SourceError(path, line, f"{text!r} is not true or false", row=row, column=name)
+        raise SourceError(path, line, f"{text[:40]!r} is not true or false", row=row, column=name)
     return parse_cell(name, text)

@@ -7,17 +7,19 @@ Every error names the file and, where the parser says, the line: the input is of
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
-from xml.parsers import expat
 
 import pandas as pd
 import pyoxigraph as ox
 
 from .. import extract, formats, link, mapping
-from ..config import Paths, Settings
+from ..config import InputLimits, Paths, Settings
 from ..errors import SourceError
 from ..formats import Format
 from ..rdf import error_position
+from . import bounds
 
 SHAPE_SETS = {"quality": ("quality.ttl",), "criteria": ("criteria.ttl",), "all": ("quality.ttl", "criteria.ttl")}
 
@@ -44,63 +46,48 @@ def input_format(path: Path, given: str | None) -> Format:
     return fmt
 
 
-def read_rdf(path: Path, fmt: Format) -> list[ox.Triple]:
-    """Parse one RDF file; a syntax error names the file and line, a file without triples is an error."""
-    _check_file(path)
+def read_rdf(path: Path, fmt: Format, limits: InputLimits | None = None) -> list[ox.Triple]:
+    """Parse one RDF file within `limits` (default: `InputLimits()`); a syntax error names the file and line, a
+    file without triples is an error."""
+    limits = limits or InputLimits()
+    data = bounds.read_bounded(path, limits)
+    bounds.check_rdf(path, data, fmt, limits)
     try:
-        triples = [q.triple for q in ox.parse(path=str(path), format=fmt.oxigraph)]
+        triples = [q.triple for q in ox.parse(input=data, format=fmt.oxigraph)]
     except (SyntaxError, ValueError) as e:
-        line = error_position(str(e)).line or (_xml_error_line(path) if fmt is formats.RDF_XML else None)
-        raise SourceError(path, line, f"not valid {fmt.name}: {e}") from None
-    except OSError as e:
-        raise SourceError(path, None, f"cannot read: {e.strerror or e}") from None
+        position = error_position(str(e))
+        raise SourceError(path, position.line, f"not valid {fmt.name}: {e}", char=position.column) from None
+    except MemoryError as e:  # Oxigraph's lexer refuses a token over 16 MiB ("Reached the buffer maximal size")
+        raise SourceError(path, None, f"not valid {fmt.name}: a token too large to parse ({e})") from None
     if not triples:
         raise SourceError(path, None, f"no RDF triples in this {fmt.name} file")
     return triples
 
 
-def _xml_error_line(path: Path) -> int | None:
-    """Oxigraph's RDF/XML errors carry no position; expat finds the line of a well-formedness error."""
-    parser = expat.ParserCreate()
-    try:
-        with open(path, "rb") as f:
-            parser.ParseFile(f)
-    except expat.ExpatError as e:
-        return e.lineno
-    return None
-
-
-def _check_file(path: Path) -> None:
-    if not path.exists():
-        raise SourceError(path, None, "no such file")
-    if path.is_dir():
-        raise SourceError(path, None, "is a directory, not a file")
-    if path.stat().st_size == 0:
-        raise SourceError(path, None, "the file is empty")
-
-
-def read_input(path: Path, fmt: Format, settings: Settings) -> list[ox.Triple]:
-    """One input file as triples; a CSV in the tidy table's schema is mapped as a build maps it."""
+def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits | None = None) -> list[ox.Triple]:
+    """One input file as triples, within `limits`; a CSV in the tidy table's schema is mapped as a build maps it."""
+    limits = limits or InputLimits()
     if fmt is not formats.CSV:
-        return read_rdf(path, fmt)
-    _check_file(path)
+        return read_rdf(path, fmt, limits)
+    bounds.read_bounded(path, limits)
     paths = settings.paths
-    table = extract.read_csv(path, paths.csvw_metadata)
+    table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
     links, _ = link.resolve_table(table, link.Gazetteer(paths))
     return parse_lines(mapping.map_tables(table, links, settings))
 
 
-def reference_triples(settings: Settings) -> set[str]:
+@lru_cache(maxsize=4)
+def reference_triples(settings: Settings) -> frozenset[str]:
     """What a network's own file links to: the ontology, prefectures, municipalities, secondary medical
     areas and criteria (the build's graph without a single network), so that sh:class checks on links
-    to them can pass without the file restating them."""
+    to them can pass without the file restating them. Kept per settings: mapping them takes half a second."""
     paths = settings.paths
     columns = [c["name"] for c in json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]]
     empty = extract.to_frame([], tuple(columns))
     no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
-    return mapping.map_tables(empty, no_links, settings)
+    return frozenset(mapping.map_tables(empty, no_links, settings))
 
 
-def parse_lines(lines: set[str]) -> list[ox.Triple]:
+def parse_lines(lines: Iterable[str]) -> list[ox.Triple]:
     text = "\n".join(sorted(lines)) + "\n"
     return [q.triple for q in ox.parse(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)]

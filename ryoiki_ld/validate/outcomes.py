@@ -6,19 +6,24 @@ met. A network without a result from a criterion's shapes meets it.
 
 Conformance follows pySHACL's `allow_warnings` convention: only sh:Violation results make data
 non-conforming; sh:Info results (a criterion that cannot be assessed) are reported but do not fail.
+A report also counts the focus nodes each node shape checked, and input in which nothing is checked is refused.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyoxigraph as ox
 
+from ..config import InputLimits, Settings
+from ..errors import SourceError
 from ..rdf import DCTERMS, OUTCOMES, RDFS, RDFS_LABEL, SH, SKOS, VOCABULARY, rld
-from . import shacl
+from . import inputs, shacl
 
 VIOLATION = f"<{SH}Violation>"
 
@@ -38,6 +43,8 @@ class Report:
     criteria: list[Criterion]
     engine: str
     files: list[Path] = field(default_factory=list)
+    # Node shape → how many focus nodes it checked (of the validated input's own resources when files are given).
+    focus_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def violations(self) -> list[shacl.Result]:
@@ -72,15 +79,53 @@ def criteria_of(shapes: list[ox.Triple]) -> list[Criterion]:
     return sorted(found, key=lambda c: c.key)
 
 
-def run(triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph") -> Report:
-    """Validate `triples` against `shapes` with the chosen engine: our SPARQL one (oxigraph) or plain pySHACL."""
+def run(
+    triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph", counted: set[str] | None = None
+) -> Report:
+    """Validate `triples` against `shapes` with the chosen engine: our SPARQL one (oxigraph) or plain pySHACL.
+    The report counts each node shape's focus nodes: all of them, or those in `counted` (N-Triples form)."""
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    compiled = shacl.compile_shapes(shapes)
     if engine == "oxigraph":
-        results = shacl.oxigraph_results(triples, shacl.compile_shapes(shapes), store)
+        results = shacl.oxigraph_results(triples, compiled, store)
     else:
         results = shacl.pyshacl_results(shacl.to_rdflib(triples), shacl.to_rdflib(shapes))
-    return Report(results, store, criteria_of(shapes), engine)
+    focus = shacl.focus_nodes(store, compiled)
+    counts = {shape: len(nodes if counted is None else nodes & counted) for shape, nodes in focus.items()}
+    return Report(results, store, criteria_of(shapes), engine, focus_counts=counts)
+
+
+def validate_files(
+    files: Sequence[Path],
+    settings: Settings,
+    shape_set: str = "all",
+    engine: str = "oxigraph",
+    input_format: str | None = None,
+    limits: InputLimits | None = None,
+    references: bool = True,
+) -> Report:
+    """`ryoiki-ld validate FILE…`: the files read within `limits`, validated together (with the reference
+    resources they may link to, unless `references` is False) against a shape set.
+
+    Nothing validated is bad input, not success: a SourceError when the files hold no rld:Network or nothing
+    the shapes target. Only what the files add to the reference resources is counted."""
+    added: set[ox.Triple] = set()
+    for path in files:
+        added.update(inputs.read_input(path, inputs.input_format(path, input_format), settings, limits))
+    reference = set(inputs.parse_lines(inputs.reference_triples(settings))) if references else set()
+    added -= reference
+    own = {str(t.subject) for t in added}
+    report = run(sorted(added | reference, key=str), inputs.load_shapes(settings.paths, shape_set), engine, own)
+    report.files = list(files)
+    where = ", ".join(map(str, files))
+    if not own.intersection(networks(report.store).network):
+        raise SourceError(
+            where, None, "nothing to validate: no rld:Network here (is its `a rld:Network` missing or misspelt?)"
+        )
+    if not any(report.focus_counts.values()):
+        raise SourceError(where, None, f"nothing to validate: nothing here is a focus node of the {shape_set!r} shapes")
+    return report
 
 
 def networks(store: ox.Store) -> pd.DataFrame:
@@ -94,13 +139,21 @@ def networks(store: ox.Store) -> pd.DataFrame:
     rows = [
         {
             "network": str(s["network"]),
-            "no": int(s["no"].value) if s["no"] is not None else None,
+            "no": _row_number(s["no"]),
             "label": s["label"].value if s["label"] is not None else "",
         }
         for s in store.query(query)
     ]
     frame = pd.DataFrame(rows, columns=["network", "no", "label"]).astype({"no": "Int64"})
     return frame.sort_values(["no", "network"], na_position="last").reset_index(drop=True)
+
+
+def _row_number(term: ox.Literal | None) -> int | None:
+    """A network's survey row number, or None when it has none that is a number: an ill-typed ("12x") or
+    out-of-range value is the shapes' to report (rlds:network-survey-row-number), not a reason to stop."""
+    if term is None or not re.fullmatch(r"[+-]?[0-9]{1,18}", term.value.strip()):
+        return None
+    return int(term.value)
 
 
 def assessments(report: Report) -> pd.DataFrame:

@@ -56,6 +56,12 @@ def report_turtle(report: Report) -> str:
     )
 
 
+def render_turtle(report: Report) -> str:
+    """The SHACL validation report, after a comment saying how many focus nodes each shape checked (SHACL's
+    report vocabulary has no term for it; the build's `validation/report.ttl` is the report alone)."""
+    return f"# focus nodes checked per shape: {_focus_line(report)}\n" + report_turtle(report)
+
+
 def _short(nt: str | None) -> str:
     """A readable form of a term: prefixed name for known namespaces, the value for literals."""
     if nt is None:
@@ -117,6 +123,7 @@ def render_json(report: Report) -> str:
         "conforms": report.conforms,
         "engine": report.engine,
         "counts": _severity_counts(report),
+        "focusNodes": focus_counts(report),
         "results": result_records(report),
     }
     if outcomes is not None:
@@ -133,6 +140,15 @@ def render_json(report: Report) -> str:
         ]
         document["outcomeCounts"] = _outcome_counts(outcomes)
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def focus_counts(report: Report) -> dict[str, int]:
+    """How many focus nodes each node shape checked, by its short name, in shape order."""
+    return {_short(shape): n for shape, n in sorted(report.focus_counts.items())}
+
+
+def _focus_line(report: Report) -> str:
+    return ", ".join(f"{shape} {n}" for shape, n in focus_counts(report).items())
 
 
 def _severity_counts(report: Report) -> dict[str, int]:
@@ -190,6 +206,7 @@ def render_text(report: Report) -> str:
             lines.append(
                 f"  （{notation}） met {c['met']:>4}  not met {c['not_met']:>4}  not assessable {c['not_assessable']:>4}"
             )
+    lines.append(f"検証した対象 / focus nodes checked per shape: {_focus_line(report)}")
     verdict = "適合 conforms" if report.conforms else "不適合 does not conform"
     lines.append(
         f"{verdict}: {counts['Violation']} violation(s), {counts['Warning']} warning(s), {counts['Info']} info "
@@ -230,7 +247,8 @@ def render_github(report: Report) -> str:
         message = " / ".join(rec["message"][lang] for lang in ("ja", "en", "") if lang in rec["message"])
         text = f"<{rec['focusNode']}>{' ' + _short('<' + rec['path'] + '>') if rec['path'] else ''}: {message}"
         lines.append(f"::{levels.get(rec['severity'], 'notice')} {','.join(props)}::{_annotation_escape(text)}")
-    return "\n".join(lines) + ("\n" if lines else "")
+    lines.append(f"::notice title=focus nodes checked::{_annotation_escape(_focus_line(report))}")
+    return "\n".join(lines) + "\n"
 
 
 def _line_finder(files: list[Path]) -> Callable[[str], tuple[Path | None, int | None]]:
@@ -261,7 +279,7 @@ def _line_finder(files: list[Path]) -> Callable[[str], tuple[Path | None, int | 
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "text": render_text,
-    "turtle": report_turtle,
+    "turtle": render_turtle,
     "json": render_json,
     "github": render_github,
 }

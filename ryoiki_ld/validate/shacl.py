@@ -54,9 +54,12 @@ class ShapesError(RyoikiError):
     """The shapes use SHACL this engine does not evaluate, or are malformed."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Result:
-    """One validation result, every term in N-Triples form so results compare across engines."""
+    """One validation result, every term in N-Triples form so results compare across engines.
+
+    Results sort field by field, a missing path or value (None) before any term: one focus node can have a
+    result without a value (sh:maxCount) and one with (sh:datatype) on the same path."""
 
     focus: str
     path: str | None
@@ -65,6 +68,13 @@ class Result:
     component: str
     severity: str
     messages: tuple[str, ...]
+
+    def _key(self) -> tuple:
+        return (self.focus, self.path or "", self.value or "", self.source_shape, self.component, self.severity,
+                self.messages)  # fmt: skip
+
+    def __lt__(self, other: Result) -> bool:
+        return self._key() < other._key()
 
 
 def term(nt: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
@@ -102,6 +112,7 @@ class CompiledShapes:
     constraints: tuple[Constraint, ...]
     targets: dict[str, str]  # property shape → its node shape's target pattern (binds ?this)
     watched: frozenset[str]  # predicates whose literals must be checked as written
+    node_targets: dict[str, str]  # node shape → its target pattern (binds ?this), for the focus node counts
 
 
 # --------------------------------------------------------------------------------------------------
@@ -202,6 +213,7 @@ def compile_shapes(triples: Iterable[ox.Triple]) -> CompiledShapes:
     node_shapes |= {s for s in graph.out if any(p in graph.out[s] for p in (SH + "property", SH + "targetClass"))}
     constraints: list[Constraint] = []
     targets: dict[str, str] = {}
+    node_targets: dict[str, str] = {}
     watched: set[str] = set()
     for node in sorted(node_shapes):
         unknown = _local_parameters(graph, node) - _NODE_PARAMETERS
@@ -212,11 +224,20 @@ def compile_shapes(triples: Iterable[ox.Triple]) -> CompiledShapes:
         target = _target_pattern(graph, node)
         if target is None:
             continue
+        node_targets[node] = target
         for prop in graph.values(node, SH + "property"):
             shape = str(prop)
             targets[shape] = target
             constraints.extend(_compile_property(graph, shape, target, watched))
-    return CompiledShapes(tuple(constraints), targets, frozenset(watched))
+    return CompiledShapes(tuple(constraints), targets, frozenset(watched), node_targets)
+
+
+def focus_nodes(store: ox.Store, compiled: CompiledShapes) -> dict[str, set[str]]:
+    """Node shape → the focus nodes its targets select in `store` (N-Triples form)."""
+    return {
+        shape: {str(s["this"]) for s in store.query(f"SELECT ?this WHERE {target}")}
+        for shape, target in compiled.node_targets.items()
+    }
 
 
 def _is_true(term) -> bool:
