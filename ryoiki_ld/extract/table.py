@@ -28,6 +28,9 @@ MAXIMUM = {
     "registered_patients": 200_000_000,  # more than Japan's population (125 million)
     "funding_jpy": 1_000_000_000_000,  # ¥1 trillion: the whole fund spends some ¥200 billion a year
 }
+# What the typed frame can hold at all, whatever the column: an Int64 column with unknown cells is built through
+# float64, exact only up to 2**53. A CSV to validate may break MAXIMUM (the shapes judge its values) but not this.
+INTEGER_LIMIT = 2**53
 
 
 def format_cell(value: object) -> str:
@@ -139,11 +142,6 @@ def read_csv(path: Path, metadata: Path, max_field_bytes: int = InputLimits.max_
     finally:
         csv.field_size_limit(previous_limit)
     return to_frame(rows, tuple(c["name"] for c in schema))
-
-
-# The largest magnitude an integer cell read from a CSV may have: an Int64 column with unknown cells is built
-# through float64, exact only up to 2^53.
-INTEGER_LIMIT = 2**53
 
 
 def _checked_cell(text: str, column: dict, path: Path, line: int, row: int, max_bytes: int) -> object:
