@@ -39,6 +39,15 @@ def cli() -> None:
     """Publish the MHLW survey of regional health information networks as Linked Open Data."""
 
 
+max_bytes_option = click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=InputLimits.max_bytes,
+    show_default=True,
+    help="Size of one input file (build: the report text; validate: each FILE); a larger one is refused unread.",
+)
+
+
 @cli.command()
 @click.option(
     "--source",
@@ -68,7 +77,10 @@ def cli() -> None:
     help="The number of networks in the table: required when the report's sentence stating it is missing, "
     "checked against it when present.",
 )
-def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected_networks: int | None) -> None:
+@max_bytes_option
+def build(
+    source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected_networks: int | None, max_bytes: int
+) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
     settings = Settings(
         source=source,
@@ -76,6 +88,7 @@ def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected
         base_iri=base_iri,
         sparql_endpoint=sparql_endpoint,
         expected_networks=expected_networks,
+        input_limits=InputLimits(max_bytes=max_bytes),
     )
     pipeline.build(settings, _echo_err)
 
@@ -117,13 +130,7 @@ def build(source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected
     show_default=True,
     help="oxigraph: the shapes as SPARQL in Oxigraph (fast); pyshacl: plain pySHACL (same results).",
 )
-@click.option(
-    "--max-bytes",
-    type=click.IntRange(min=1),
-    default=InputLimits.max_bytes,
-    show_default=True,
-    help="Size of one FILE; a larger one is refused before it is read.",
-)
+@max_bytes_option
 @click.option(
     "--max-depth",
     type=click.IntRange(min=1),

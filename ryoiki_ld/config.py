@@ -311,6 +311,7 @@ class Settings:
     # The number of networks in the source's table, when the sentence stating it (「地連ＮＷ２１８を対象」) is missing
     # or to check it; None: the stated total alone.
     expected_networks: int | None = None
+    input_limits: InputLimits = field(default_factory=InputLimits)  # for the report text
     # Processes that write the site's pages (forked; the output is the same for any number).
     site_workers: int = min(2, os.cpu_count() or 1)
     paths: Paths = field(default_factory=Paths)

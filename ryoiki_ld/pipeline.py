@@ -45,7 +45,7 @@ def build(settings: Settings, echo: Echo) -> None:
         out = Output(directory)
         out.data.mkdir()
         with stage(echo, "extract"):
-            table = extract.extract(settings.source, paths, settings.expected_networks)
+            table = extract.extract(settings.source, paths, settings.expected_networks, settings.input_limits)
             extract.write_csv(table, out.networks_csv)
             shutil.copyfile(paths.csvw_metadata, out.csvw_metadata)
             shutil.copyfile(paths.corrections, out.corrections)

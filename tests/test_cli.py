@@ -94,10 +94,17 @@ def test_bad_input_exits_2_naming_the_line_and_keeps_the_previous_build(case, bu
 
 
 def test_unreadable_source_exits_2(built, tmp_path):
-    for path in (tmp_path / "missing.txt", tmp_path):
+    for path, words in ((tmp_path / "missing.txt", "no such file"), (tmp_path, "is a directory, not a file")):
         result = run_cli("build", "--source", path, "--out", built)
         assert result.returncode == 2
-        assert "cannot read the source" in result.stderr and "Traceback" not in result.stderr
+        assert f"error: {path}: {words}" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_source_over_max_bytes_is_refused_unread(tmp_path):
+    size = DEFAULT_SOURCE.stat().st_size
+    result = run_cli("build", "--max-bytes", size - 1, "--out", tmp_path / "b")
+    assert result.returncode == 2 and not (tmp_path / "b").exists()
+    assert f"{size:,} bytes, over {size - 1:,} (the limit; --max-bytes raises it)" in result.stderr
 
 
 def test_empty_source_exits_2(tmp_path):

@@ -23,6 +23,7 @@ from ryoiki_ld import formats, validate
 from ryoiki_ld.config import InputLimits, Paths, Settings
 from ryoiki_ld.errors import RyoikiError, SourceError
 from ryoiki_ld.extract import read_csv
+from ryoiki_ld.reading import read_bounded
 from ryoiki_ld.validate import bounds
 
 from .support.cli import run_cli
@@ -121,7 +122,7 @@ def test_the_dump_in_every_format_is_within_a_tenth_of_the_limits(built, tmp_pat
         ox.serialize(ox.parse(path=str(dump), format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.RDF_XML)
     )
     for path in (dump, dump.with_suffix(".ttl"), dump.with_suffix(".jsonld"), rdf_xml):
-        bounds.check_rdf(path, bounds.read_bounded(path, tight), formats.for_input(path.suffix), tight)
+        bounds.check_rdf(path, read_bounded(path, tight), formats.for_input(path.suffix), tight)
     assert len(read_csv(built / "data" / "networks.csv", Paths().csvw_metadata, tight.max_literal_bytes)) == 218
 
 

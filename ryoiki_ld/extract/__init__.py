@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import Paths
+from ..config import InputLimits, Paths
 from .report import Extractor
 from .rules import load_rules
 from .table import csv_rows, read_csv, to_frame, write_csv
@@ -18,8 +18,10 @@ from .table import csv_rows, read_csv, to_frame, write_csv
 __all__ = ["csv_rows", "extract", "read_csv", "to_frame", "write_csv"]
 
 
-def extract(source: Path, paths: Paths | None = None, expected_networks: int | None = None) -> pd.DataFrame:
-    """Read the report text at `source` into the tidy table (typed pandas DataFrame); its row count must equal the
-    total the report states and `expected_networks` (one of the two is required)."""
+def extract(
+    source: Path, paths: Paths | None = None, expected_networks: int | None = None, limits: InputLimits | None = None
+) -> pd.DataFrame:
+    """Read the report text at `source` (within `limits`) into the tidy table (typed pandas DataFrame); its row
+    count must equal the total the report states and `expected_networks` (one of the two is required)."""
     rules = load_rules(paths or Paths())
-    return Extractor(source, rules, expected_networks).run()
+    return Extractor(source, rules, expected_networks, limits).run()

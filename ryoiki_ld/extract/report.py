@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..config import InputLimits
 from ..errors import SourceError
+from ..reading import read_bounded
 from .rules import Correction, Rules
 from .table import COUNT_COLUMNS, MAXIMUM, format_cell, parse_cell, to_frame
 
@@ -91,16 +92,9 @@ class Record:
         return self.lines[0][1]
 
 
-def read_source(path: Path, limits: InputLimits | None = None) -> list[str]:
+def read_source(path: Path, limits: InputLimits) -> list[str]:
     """The source's lines; tabs (PDF column gaps inside a cell) are removed."""
-    limits = limits or InputLimits()
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise SourceError(path, None, f"the source is {size:,} bytes, more than the {limits.max_bytes:,} allowed")
-        raw = path.read_bytes()
-    except OSError as e:
-        raise SourceError(path, None, f"cannot read the source: {e.strerror or e}") from None
+    raw = read_bounded(path, limits)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -115,8 +109,11 @@ class Extractor:
     """Reads one source; `expected` is the number of networks when the caller knows it (`--expected-networks`),
     checked like the total the report states and required when that sentence is missing."""
 
-    def __init__(self, source: Path, rules: Rules, expected: int | None = None) -> None:
+    def __init__(
+        self, source: Path, rules: Rules, expected: int | None = None, limits: InputLimits | None = None
+    ) -> None:
         self.source = source
+        self.limits = limits or InputLimits()
         self.rules = rules
         self.expected = expected
         self.used: set[Correction] = set()
@@ -128,7 +125,7 @@ class Extractor:
         return SourceError(self.source, line, message, row=row, column=column)
 
     def run(self) -> pd.DataFrame:
-        lines = read_source(self.source)
+        lines = read_source(self.source, self.limits)
         records = self.split_records(lines)
         rows: dict[int, dict] = {}
         strays: list[tuple[int, list[tuple[int, str]]]] = []

@@ -18,9 +18,7 @@ from .. import formats
 from ..config import InputLimits
 from ..errors import SourceError
 from ..formats import Format
-
-# The CLI option that raises each limit, named in every refusal.
-OPTIONS = {"max_bytes": "--max-bytes", "max_depth": "--max-depth", "max_literal_bytes": "--max-literal-bytes"}
+from ..reading import over_limit
 
 # Turtle, TriG and N-Triples tokens that may hold brackets the parser does not nest: long and short strings, IRIs
 # (only the characters an IRIREF may hold, so that nothing the parser reads as structure is skipped), comments,
@@ -42,26 +40,6 @@ _CLOSING = frozenset(b"])}")
 _QUOTED = frozenset(b"\"'<")
 
 
-def read_bounded(path: Path, limits: InputLimits) -> bytes:
-    """The bytes of a file no larger than `limits.max_bytes` (checked before it is read)."""
-    if not path.exists():
-        raise SourceError(path, None, "no such file")
-    if path.is_dir():
-        raise SourceError(path, None, "is a directory, not a file")
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise SourceError(path, None, _over("max_bytes", f"{size:,} bytes, over {limits.max_bytes:,}"))
-        if size == 0:
-            raise SourceError(path, None, "the file is empty")
-        data = path.read_bytes()
-    except OSError as e:
-        raise SourceError(path, None, f"cannot read: {e.strerror or e}") from None
-    if len(data) > limits.max_bytes:  # it grew while we looked
-        raise SourceError(path, None, _over("max_bytes", f"over {limits.max_bytes:,} bytes"))
-    return data
-
-
 def check_rdf(path: Path, data: bytes, fmt: Format, limits: InputLimits) -> None:
     """Refuse an RDF document nested deeper than `max_depth` or with a literal or IRI over `max_literal_bytes`
     (and RDF/XML with entity declarations) before it is parsed."""
@@ -69,10 +47,6 @@ def check_rdf(path: Path, data: bytes, fmt: Format, limits: InputLimits) -> None
         _check_xml(path, data, limits)
     else:
         _check_tokens(path, data, _JSON if fmt is formats.JSON_LD else _TURTLE, limits)
-
-
-def _over(limit: str, found: str) -> str:
-    return f"{found} (the limit; {OPTIONS[limit]} raises it)"
 
 
 def _line(data: bytes, offset: int) -> int:
@@ -88,14 +62,14 @@ def _check_tokens(path: Path, data: bytes, tokens: re.Pattern[bytes], limits: In
             depth += 1
             if depth > limits.max_depth:
                 found = f"nested more than {limits.max_depth} deep"
-                raise SourceError(path, _line(data, m.start()), _over("max_depth", found))
+                raise SourceError(path, _line(data, m.start()), over_limit("max_depth", found))
         elif first in _CLOSING:
             depth = max(depth - 1, 0)  # a stray closing bracket must not buy depth for later openings
         elif first in _QUOTED and m.end() - m.start() > longest:
             size = m.end() - m.start() - (6 if data.startswith((b'"""', b"'''"), m.start()) else 2)
             if size > limits.max_literal_bytes:
                 found = f"a literal or IRI of {size:,} bytes, over {limits.max_literal_bytes:,}"
-                raise SourceError(path, _line(data, m.start()), _over("max_literal_bytes", found))
+                raise SourceError(path, _line(data, m.start()), over_limit("max_literal_bytes", found))
 
 
 class _Refused(Exception):
@@ -116,11 +90,11 @@ def _check_xml(path: Path, data: bytes, limits: InputLimits) -> None:
         depth += 1
         text = 0
         if depth > limits.max_depth:
-            raise _Refused(_over("max_depth", f"elements nested more than {limits.max_depth} deep"))
+            raise _Refused(over_limit("max_depth", f"elements nested more than {limits.max_depth} deep"))
         for value in attributes.values():
             if len(value) > limits.max_literal_bytes // 4 and len(value.encode("utf-8")) > limits.max_literal_bytes:
                 found = f"an attribute value of {len(value.encode('utf-8')):,} bytes, over {limits.max_literal_bytes:,}"
-                raise _Refused(_over("max_literal_bytes", found))
+                raise _Refused(over_limit("max_literal_bytes", found))
 
     def end(name: str) -> None:
         nonlocal depth, text
@@ -131,7 +105,7 @@ def _check_xml(path: Path, data: bytes, limits: InputLimits) -> None:
         nonlocal text
         text += len(chunk.encode("utf-8"))
         if text > limits.max_literal_bytes:
-            raise _Refused(_over("max_literal_bytes", f"element text over {limits.max_literal_bytes:,} bytes"))
+            raise _Refused(over_limit("max_literal_bytes", f"element text over {limits.max_literal_bytes:,} bytes"))
 
     def entity(name: str, *_: object) -> None:
         raise _Refused(f"declares the entity {name!r}: entity declarations are refused (they can expand without bound)")

@@ -19,6 +19,7 @@ from ..config import InputLimits, Paths, Settings
 from ..errors import SourceError
 from ..formats import Format
 from ..rdf import error_position
+from ..reading import read_bounded
 from . import bounds
 
 SHAPE_SETS = {"quality": ("quality.ttl",), "criteria": ("criteria.ttl",), "all": ("quality.ttl", "criteria.ttl")}
@@ -50,7 +51,7 @@ def read_rdf(path: Path, fmt: Format, limits: InputLimits | None = None) -> list
     """Parse one RDF file within `limits` (default: `InputLimits()`); a syntax error names the file and line, a
     file without triples is an error."""
     limits = limits or InputLimits()
-    data = bounds.read_bounded(path, limits)
+    data = read_bounded(path, limits)
     bounds.check_rdf(path, data, fmt, limits)
     try:
         triples = [q.triple for q in ox.parse(input=data, format=fmt.oxigraph)]
@@ -69,7 +70,7 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
     limits = limits or InputLimits()
     if fmt is not formats.CSV:
         return read_rdf(path, fmt, limits)
-    bounds.read_bounded(path, limits)
+    read_bounded(path, limits)
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
     links, _ = link.resolve_table(table, link.Gazetteer(paths))
