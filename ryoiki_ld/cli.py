@@ -20,6 +20,7 @@ from .config import (
     DEFAULT_BASE_IRI,
     DEFAULT_SOURCE,
     DEFAULT_SPARQL_ENDPOINT,
+    ROOT,
     InputLimits,
     Limits,
     Output,
@@ -336,10 +337,18 @@ def main() -> None:
     except RyoikiError as e:
         _echo_err(f"error: {e}")
         sys.exit(e.exit_code)
-    except Exception as e:  # a bug of ours: one line here, the traceback in a file
+    except Exception as e:  # a bug of ours (one line here, the traceback in a file), or a damaged installation
+        if isinstance(e, OSError) and _is_project_file(e.filename):
+            _echo_err(f"error: {e.filename}: {e.strerror}: this installation of ryoiki-ld is damaged; reinstall it")
+            sys.exit(2)
         report = _write_traceback()
         _echo_err(f"internal error: {type(e).__name__}: {e} (a bug in ryoiki-ld; the traceback is in {report})")
         sys.exit(INTERNAL_ERROR)
+
+
+def _is_project_file(filename: object) -> bool:
+    """Whether `filename` is one of the files the program ships (config.ROOT: the package's or the checkout's)."""
+    return isinstance(filename, str) and Path(filename).resolve().is_relative_to(ROOT.resolve())
 
 
 def _write_traceback() -> str:

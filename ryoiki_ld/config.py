@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-ROOT = Path(__file__).resolve().parent.parent
+# The folders the program reads at run time (data/, ontology/, shapes/, mappings/, site/, queries/) sit at the
+# top of a checkout, where people look for them; the wheel carries the same folders inside the package, as
+# ryoiki_ld/_project/ (pyproject.toml, package-data). An installed package uses its own copy, a checkout its folders.
+
+
+def _project_root() -> Path:
+    installed = Path(str(resources.files("ryoiki_ld") / "_project"))
+    if (installed / "data").is_dir():
+        return installed
+    return Path(__file__).resolve().parent.parent
+
+
+ROOT = _project_root()
 DATA = ROOT / "data"
 DEFAULT_SOURCE = DATA / "source" / "mhlw-chiren-nw-fy2019.txt"
 DEFAULT_BASE_IRI = "https://w3id.org/ryoiki-ld/"

@@ -71,11 +71,12 @@ def get_query(server: Server, query: str, accept: str | None = None, **params: s
     return fetch(server, "GET", target, {"Accept": accept} if accept else {})
 
 
-def start_server(out: Path, *options: str) -> Server:
+def start_server(out: Path, *options: str, cli: list[str] = CLI, cwd: Path | None = None) -> Server:
+    """`ryoiki-ld serve` (the command `cli`: this checkout's by default) on a free port of 127.0.0.1."""
     log, stderr = out.parent / "access.log", out.parent / "server.stderr"
-    command = [*CLI, "serve", "--out", str(out), "--port", "0", "--access-log", str(log), *options]
+    command = [*cli, "serve", "--out", str(out), "--port", "0", "--access-log", str(log), *options]
     with stderr.open("w") as err:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=cwd)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for line in stderr.read_text().splitlines():
