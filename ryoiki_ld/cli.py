@@ -14,13 +14,15 @@ from typing import Literal
 
 import click
 
-from . import __version__, formats, pipeline, validate
+from . import __version__, formats
 from .config import (
     CATALOG_FILES,
     DEFAULT_BASE_IRI,
     DEFAULT_SOURCE,
     DEFAULT_SPARQL_ENDPOINT,
+    REPORT_FORMATS,
     ROOT,
+    SHAPE_SETS,
     InputLimits,
     Limits,
     Output,
@@ -91,6 +93,8 @@ def build(
         expected_networks=expected_networks,
         input_limits=InputLimits(max_bytes=max_bytes),
     )
+    from . import pipeline  # here, not at the top: `--version` and `--help` need none of the pipeline
+
     pipeline.build(settings, _echo_err)
 
 
@@ -99,7 +103,7 @@ def build(
 @click.option(
     "--shapes",
     "shape_set",
-    type=click.Choice(sorted(validate.SHAPE_SETS)),
+    type=click.Choice(sorted(SHAPE_SETS)),
     default="all",
     show_default=True,
     help="quality: data-quality rules; criteria: the support criteria (ア)–(キ); all: both.",
@@ -107,7 +111,7 @@ def build(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(list(validate.RENDERERS)),
+    type=click.Choice(REPORT_FORMATS),
     default="text",
     show_default=True,
     help="text (grouped by network, ja/en), turtle (the SHACL report), json, github (workflow annotations).",
@@ -165,6 +169,8 @@ def validate_command(
     Exit status: 0 conforms (no sh:Violation), 1 violations, 2 bad input or usage, or nothing to validate (no
     rld:Network in FILES, or nothing the shapes target).
     """
+    from . import validate
+
     settings = Settings(out=out)
     limits = InputLimits(max_bytes=max_bytes, max_depth=max_depth, max_literal_bytes=max_literal_bytes)
     references = bool(files)

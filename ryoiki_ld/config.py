@@ -24,6 +24,11 @@ ROOT = _project_root()
 DATA = ROOT / "data"
 DEFAULT_SOURCE = DATA / "source" / "mhlw-chiren-nw-fy2019.txt"
 DEFAULT_BASE_IRI = "https://w3id.org/ryoiki-ld/"
+# `validate --shapes`: the shape files (in shapes/) of each set.
+SHAPE_SETS = {"quality": ("quality.ttl",), "criteria": ("criteria.ttl",), "all": ("quality.ttl", "criteria.ttl")}
+# `validate --format`: the report's formats (validate/render.py has one renderer for each, tested). Named here, so
+# that the command line can offer them without loading the validator (a quick `--version` or `--help`).
+REPORT_FORMATS = ("text", "turtle", "json", "github")
 # Where the site's pages send SPARQL: `sparql` beside the site root is what `ryoiki-ld serve` answers; a site
 # on a plain static host names its endpoint with an absolute URL (`build --sparql-endpoint`).
 DEFAULT_SPARQL_ENDPOINT = "sparql"

@@ -47,3 +47,10 @@ def test_github_format_annotates_file_and_line():
     assert lines[1].startswith("::notice ") and "rld:sharesStandardDocuments" in lines[1]
     assert lines[2].startswith("::notice title=focus nodes checked::") and "rlds:NetworkShape 1," in lines[2]
     assert len(lines) == 3
+
+
+def test_every_report_format_the_command_offers_has_its_renderer():
+    from ryoiki_ld.config import REPORT_FORMATS
+    from ryoiki_ld.validate import RENDERERS
+
+    assert tuple(RENDERERS) == REPORT_FORMATS

@@ -15,14 +15,12 @@ import pandas as pd
 import pyoxigraph as ox
 
 from .. import extract, formats, link, mapping
-from ..config import InputLimits, Paths, Settings
+from ..config import SHAPE_SETS, InputLimits, Paths, Settings
 from ..errors import SourceError
 from ..formats import Format
 from ..rdf import error_position
 from ..reading import read_bounded
 from . import bounds
-
-SHAPE_SETS = {"quality": ("quality.ttl",), "criteria": ("criteria.ttl",), "all": ("quality.ttl", "criteria.ttl")}
 
 
 def load_shapes(paths: Paths, which: str) -> list[ox.Triple]:
