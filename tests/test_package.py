@@ -3,7 +3,6 @@ a temporary folder far from this checkout, behave as the checkout does (issue: i
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import zipfile
@@ -11,17 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from .support.cli import tree_digest
+from .support.cli import CHECKOUT, outside_env, tree_digest
 from .support.example import EXAMPLE
 from .support.server import fetch, start_server, stop
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = CHECKOUT
 PROJECT_FOLDERS = ("data", "ontology", "shapes", "mappings", "site", "queries")
 
 
 def _run(*command: str | Path, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run(list(map(str, command)), capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    return subprocess.run(
+        list(map(str, command)), capture_output=True, text=True, cwd=cwd, env=outside_env(), timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ it, on a new git repository holding a network's data."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -12,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from .support.cli import CHECKOUT, outside_env
 from .support.example import EXAMPLE
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = CHECKOUT
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -27,9 +27,8 @@ def test_the_pre_commit_hook_passes_good_data_and_fails_naming_a_bad_files_line(
     _git(repo, "init", "-q")
     shutil.copyfile(EXAMPLE, repo / "my-network.ttl")
     _git(repo, "add", "my-network.ttl")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     # pre-commit installs the hook's own environment from this checkout; the pins keep it the tested one.
-    env |= {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit"), "PIP_CONSTRAINT": str(ROOT / "constraints.txt")}
+    env = outside_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit"), PIP_CONSTRAINT=str(ROOT / "constraints.txt"))
     command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "ryoiki-ld-validate", "--all-files"]
 
     good = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
@@ -67,9 +66,8 @@ def test_the_github_action_installs_and_validates_with_annotations(tmp_path):
             if "run" not in step:
                 assert step["uses"].startswith("actions/setup-python@")
                 continue
-            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-            env |= {"PATH": f"{venv / 'bin'}:{env['PATH']}", "GITHUB_ACTION_PATH": str(ROOT)}
-            env |= {"PIP_CONSTRAINT": str(ROOT / "constraints.txt")}
+            env = outside_env(GITHUB_ACTION_PATH=str(ROOT), PIP_CONSTRAINT=str(ROOT / "constraints.txt"))
+            env["PATH"] = f"{venv / 'bin'}:{env['PATH']}"
             for name, value in step.get("env", {}).items():
                 env[name] = re.sub(r"\$\{\{ inputs\.([\w-]+) \}\}", lambda m: values[m.group(1)], value)
             result = subprocess.run(

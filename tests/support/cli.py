@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,3 +23,15 @@ def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.relative_to(root).parts[0] not in skip
     }
+
+
+# This checkout (tests that build, install or hand it to pre-commit need the folder itself, not config.ROOT,
+# which is the installed package's copy when there is one).
+CHECKOUT = Path(__file__).resolve().parent.parent.parent
+
+
+def outside_env(**extra: str) -> dict[str, str]:
+    """This process's environment without what ties a child to this checkout's venv (for a command installed
+    elsewhere), plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return env | extra
