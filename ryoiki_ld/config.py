@@ -34,6 +34,16 @@ REPORT_FORMATS = ("text", "turtle", "json", "github")
 DEFAULT_SPARQL_ENDPOINT = "sparql"
 
 
+def cache_dir() -> Path:
+    """Where derived data that is slow to make is kept between runs (the reference triples `validate` adds):
+    $RYOIKI_LD_CACHE_DIR, else $XDG_CACHE_HOME/ryoiki-ld, else ~/.cache/ryoiki-ld. Entries are named by a hash of
+    everything they are made from, so a stale one is never read; deleting the folder is always safe."""
+    if os.environ.get("RYOIKI_LD_CACHE_DIR"):
+        return Path(os.environ["RYOIKI_LD_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ryoiki-ld"
+
+
 @dataclass(frozen=True)
 class Paths:
     """Where the project's declarative inputs are (data, ontology, mappings, shapes)."""

@@ -123,7 +123,7 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo
     """
     paths = settings.paths
     criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"))
-    outcomes = validate.assessments(criteria)
+    outcomes = validate.assessment_frame(criteria)
     surveyed = outcomes[outcomes["no"].notna()].drop(columns="network")
     config = mapping.mapping_config(settings)
     triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)

@@ -3,7 +3,9 @@ links checked."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,17 @@ from ryoiki_ld.extract import extract
 from .support import sitelinks
 from .support.cli import run_cli
 from .support.hostile import HOSTILE_AREA, HOSTILE_NAME
+
+_CACHE = tempfile.mkdtemp(prefix="ryoiki-ld-test-cache-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests' own cache folder (config.cache_dir) for this process and every command it runs, not the user's."""
+    os.environ["RYOIKI_LD_CACHE_DIR"] = _CACHE
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

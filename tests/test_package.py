@@ -93,6 +93,24 @@ def test_the_installed_command_validates_and_says_why_not(installed, elsewhere):
     assert missing.returncode == 2 and missing.stderr.strip() == f"error: {elsewhere / 'missing.ttl'}: no such file"
 
 
+def test_pipx_installs_the_checkout_as_an_application(tmp_path_factory, elsewhere):
+    """`pipx install .`: its own venv, the command on PATH, nothing of the checkout's venv."""
+    home = tmp_path_factory.mktemp("pipx")
+    env = outside_env(PIPX_HOME=str(home / "home"), PIPX_BIN_DIR=str(home / "bin"), PIPX_MAN_DIR=str(home / "man"))
+    pipx = [sys.executable, "-m", "pipx", "install", "--pip-args", f"--quiet -c {ROOT / 'constraints.txt'}", ROOT]
+    result = subprocess.run(list(map(str, pipx)), capture_output=True, text=True, cwd=elsewhere, env=env, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    command = home / "bin" / "ryoiki-ld"
+    version = _run(command, "--version", cwd=elsewhere)
+    assert version.returncode == 0 and version.stdout.startswith("ryoiki-ld, version ")
+    example = elsewhere / "pipx-example.ttl"
+    example.write_bytes(EXAMPLE.read_bytes())
+    report = _run(command, "validate", "--shapes", "quality", example, cwd=elsewhere)
+    assert report.returncode == 0 and "適合 conforms" in report.stdout, report.stdout + report.stderr
+    missing = _run(command, "validate", elsewhere / "missing.ttl", cwd=elsewhere)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
 def test_the_installed_version_and_module(installed, elsewhere):
     for command in ([installed / "ryoiki-ld"], [installed / "python", "-m", "ryoiki_ld"]):
         result = _run(*command, "--version", cwd=elsewhere)

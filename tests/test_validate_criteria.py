@@ -66,7 +66,7 @@ def _outcome(paths: Paths, key: str) -> str:
     report = validate.run(
         validate.read_rdf(EXAMPLE, validate.input_format(EXAMPLE, None)), validate.load_shapes(paths, "criteria")
     )
-    (outcome,) = validate.assessments(report).query("criterion == @key").outcome
+    (outcome,) = [a.outcome for a in validate.assessments(report) if a.criterion == key]
     return outcome
 
 

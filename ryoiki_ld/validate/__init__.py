@@ -8,14 +8,29 @@ validate, refuse input in which nothing was validated), `render` writes the repo
 """
 
 from .inputs import SHAPE_SETS, input_format, load_shapes, parse_lines, read_input, read_rdf, reference_triples
-from .outcomes import Criterion, Report, assessments, criteria_of, eligibility_table, networks, run, validate_files
+from .outcomes import (
+    Assessment,
+    Criterion,
+    NetworkRow,
+    Report,
+    assessment_frame,
+    assessments,
+    criteria_of,
+    eligibility_table,
+    networks,
+    run,
+    validate_files,
+)
 from .render import RENDERERS, render_github, render_json, render_text, report_ntriples, report_turtle
 
 __all__ = [
     "RENDERERS",
     "SHAPE_SETS",
+    "Assessment",
     "Criterion",
+    "NetworkRow",
     "Report",
+    "assessment_frame",
     "assessments",
     "criteria_of",
     "eligibility_table",

@@ -6,16 +6,19 @@ Every error names the file and, where the parser says, the line: the input is of
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import pyoxigraph as ox
 
-from .. import extract, formats, link, mapping
-from ..config import SHAPE_SETS, InputLimits, Paths, Settings
+from .. import __version__, formats
+from ..config import SHAPE_SETS, InputLimits, Paths, Settings, cache_dir
 from ..errors import SourceError
 from ..formats import Format
 from ..rdf import error_position
@@ -69,6 +72,8 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
     if fmt is not formats.CSV:
         return read_rdf(path, fmt, limits)
     read_bounded(path, limits)
+    from .. import extract, link, mapping  # here: RDF input needs none of the table pipeline
+
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
     links, _ = link.resolve_table(table, link.Gazetteer(paths))
@@ -79,12 +84,87 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
 def reference_triples(settings: Settings) -> frozenset[str]:
     """What a network's own file links to: the ontology, prefectures, municipalities, secondary medical
     areas and criteria (the build's graph without a single network), so that sh:class checks on links
-    to them can pass without the file restating them. Kept per settings: mapping them takes half a second."""
+    to them can pass without the file restating them.
+
+    Mapping them takes half a second, most of a pipeline's `validate`; they are kept in the cache folder
+    (`config.cache_dir`) under a hash of everything they are made from, and made again when that entry is missing,
+    damaged or cannot be written."""
+    key = _reference_key(settings)
+    entry = cache_dir() / f"reference-{key}.nt"
+    cached = _read_cached(entry)
+    if cached is not None:
+        return cached
     paths = settings.paths
     columns = [c["name"] for c in json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]]
+    import pandas as pd  # here: a cached entry needs neither pandas nor the mapping engine
+
+    from .. import extract, mapping
+
     empty = extract.to_frame([], tuple(columns))
     no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
-    return frozenset(mapping.map_tables(empty, no_links, settings))
+    lines = frozenset(mapping.map_tables(empty, no_links, settings))
+    _write_cached(entry, lines)
+    return lines
+
+
+def _reference_key(settings: Settings) -> str:
+    """A hash of what the reference triples are made from: this program's code and version, the settings the
+    mappings read, the report text, the ontology and every file in data/ and mappings/."""
+    digest = hashlib.sha256()
+    for part in (__version__, settings.base_iri, settings.endpoint_url, str(settings.source.name)):
+        digest.update(part.encode("utf-8") + b"\0")
+    code = Path(__file__).resolve().parent.parent
+    paths = settings.paths
+    files = [settings.source, paths.ontology, *sorted(code.rglob("*.py"))]
+    for folder in (paths.data, paths.mappings):
+        files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
+    for path in files:
+        digest.update(str(path.name).encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+_CACHE_HEADER = "# ryoiki-ld reference triples sha256="
+
+
+def _read_cached(entry: Path) -> frozenset[str] | None:
+    """The lines of a cache entry whose own checksum holds; None for a missing or damaged one."""
+    try:
+        text = entry.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    header, _, body = text.partition("\n")
+    if header != _CACHE_HEADER + hashlib.sha256(body.encode("utf-8")).hexdigest():
+        return None
+    return frozenset(body.splitlines())
+
+
+def _write_cached(entry: Path, lines: frozenset[str]) -> None:
+    """Write an entry whole or not at all (a temporary file renamed over it); a cache that cannot be written is
+    no error, only slower next time."""
+    body = "".join(line + "\n" for line in sorted(lines))
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=entry.parent, prefix=".tmp-", suffix=".nt", delete=False
+        ) as f:
+            f.write(_CACHE_HEADER + hashlib.sha256(body.encode("utf-8")).hexdigest() + "\n" + body)
+        os.replace(f.name, entry)
+    except OSError:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(f.name)
+        return
+    _prune(entry.parent)
+
+
+_CACHE_KEEP = 4  # entries kept: a few versions or projects side by side, each about 2 MB
+
+
+def _prune(folder: Path) -> None:
+    """Keep the newest `_CACHE_KEEP` reference entries; older ones are from other versions or settings."""
+    with contextlib.suppress(OSError):
+        entries = sorted(folder.glob("reference-*.nt"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in entries[_CACHE_KEEP:]:
+            old.unlink(missing_ok=True)
 
 
 def parse_lines(lines: Iterable[str]) -> list[ox.Triple]:

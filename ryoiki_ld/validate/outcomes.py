@@ -14,16 +14,19 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyoxigraph as ox
 
 from ..config import InputLimits, Settings
 from ..errors import SourceError
 from ..rdf import DCTERMS, OUTCOMES, RDFS, RDFS_LABEL, SH, SKOS, VOCABULARY, rld
 from . import inputs, shacl
+
+if TYPE_CHECKING:  # pandas is loaded only by what returns a frame: a pipeline's `validate` never needs it
+    import pandas as pd
 
 VIOLATION = f"<{SH}Violation>"
 
@@ -34,6 +37,24 @@ class Criterion:
     notation: str
     shape: str
     outcome_of: dict[str, str]  # property shape → outcome code it means when it reports a result
+
+
+@dataclass(frozen=True)
+class NetworkRow:
+    network: str  # N-Triples form
+    no: int | None  # survey row number, when it has one that is a number
+    label: str  # Japanese label, or ""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    network: str
+    no: int | None
+    criterion: str
+    notation: str
+    outcome: str  # met, not_met, not_assessable
+    reason_ja: str
+    reason_en: str
 
 
 @dataclass
@@ -119,7 +140,7 @@ def validate_files(
     report = run(sorted(added | reference, key=str), inputs.load_shapes(settings.paths, shape_set), engine, own)
     report.files = list(files)
     where = ", ".join(map(str, files))
-    if not own.intersection(networks(report.store).network):
+    if not own.intersection(n.network for n in networks(report.store)):
         raise SourceError(
             where, None, "nothing to validate: no rld:Network here (is its `a rld:Network` missing or misspelt?)"
         )
@@ -128,8 +149,8 @@ def validate_files(
     return report
 
 
-def networks(store: ox.Store) -> pd.DataFrame:
-    """Every network in the data: IRI (N-Triples form), survey row number when it has one, Japanese label."""
+def networks(store: ox.Store) -> list[NetworkRow]:
+    """Every network in the data, by survey row number (networks without one last, by IRI)."""
     query = f"""
         SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) WHERE {{
           ?network a/<{RDFS}subClassOf>* {rld("Network")} .
@@ -137,15 +158,10 @@ def networks(store: ox.Store) -> pd.DataFrame:
           OPTIONAL {{ ?network {RDFS_LABEL} ?l FILTER(langMatches(lang(?l), "ja")) }}
         }} GROUP BY ?network"""
     rows = [
-        {
-            "network": str(s["network"]),
-            "no": _row_number(s["no"]),
-            "label": s["label"].value if s["label"] is not None else "",
-        }
+        NetworkRow(str(s["network"]), _row_number(s["no"]), s["label"].value if s["label"] is not None else "")
         for s in store.query(query)
     ]
-    frame = pd.DataFrame(rows, columns=["network", "no", "label"]).astype({"no": "Int64"})
-    return frame.sort_values(["no", "network"], na_position="last").reset_index(drop=True)
+    return sorted(rows, key=lambda r: (r.no is None, r.no or 0, r.network))
 
 
 def _row_number(term: ox.Literal | None) -> int | None:
@@ -156,8 +172,9 @@ def _row_number(term: ox.Literal | None) -> int | None:
     return int(term.value)
 
 
-def assessments(report: Report) -> pd.DataFrame:
-    """One outcome per network and criterion: not assessable before not met before met."""
+def assessments(report: Report) -> list[Assessment]:
+    """One outcome per network and criterion (networks in `networks` order, then criteria in key order):
+    not assessable before not met before met."""
     by_pair: dict[tuple[str, str], list[tuple[str, shacl.Result]]] = defaultdict(list)
     for criterion in report.criteria:
         for r in report.results:
@@ -165,24 +182,32 @@ def assessments(report: Report) -> pd.DataFrame:
             if outcome:
                 by_pair[(r.focus, criterion.key)].append((outcome, r))
     rank = {"not_assessable": 0, "not_met": 1}
-    rows = []
-    for net in networks(report.store).itertuples():
+    found_all = []
+    for net in networks(report.store):
         for criterion in report.criteria:
             found = sorted(by_pair.get((net.network, criterion.key), []), key=lambda x: (rank[x[0]], x[1]))
             outcome = found[0][0] if found else "met"
             deciding = [r for o, r in found if o == outcome]
-            rows.append(
-                {
-                    "network": net.network,
-                    "no": net.no,
-                    "criterion": criterion.key,
-                    "notation": criterion.notation,
-                    "outcome": outcome,
-                    "reason_ja": _messages(deciding, "ja"),
-                    "reason_en": _messages(deciding, "en"),
-                }
+            found_all.append(
+                Assessment(
+                    net.network,
+                    net.no,
+                    criterion.key,
+                    criterion.notation,
+                    outcome,
+                    _messages(deciding, "ja"),
+                    _messages(deciding, "en"),
+                )
             )
-    frame = pd.DataFrame(rows, columns=["network", "no", "criterion", "notation", "outcome", "reason_ja", "reason_en"])
+    return found_all
+
+
+def assessment_frame(report: Report) -> pd.DataFrame:
+    """`assessments` as a table (the build maps it and writes it)."""
+    import pandas as pd
+
+    columns = [f.name for f in fields(Assessment)]
+    frame = pd.DataFrame([astuple(a) for a in assessments(report)], columns=columns)
     return frame.astype({"no": "Int64"})
 
 
@@ -198,6 +223,6 @@ def _messages(results: list[shacl.Result], lang: str) -> str:
 
 def eligibility_table(report: Report) -> pd.DataFrame:
     """validation/eligibility.csv: no, criterion, outcome for every surveyed network and criterion."""
-    outcomes = assessments(report)
+    outcomes = assessment_frame(report)
     outcomes = outcomes[outcomes["no"].notna()]
     return outcomes[["no", "criterion", "outcome"]].sort_values(["no", "criterion"]).reset_index(drop=True)

@@ -13,11 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-import pandas as pd
 import pyoxigraph as ox
 
 from ..rdf import PREFIXES, RDF_TYPE, RDFS, SH, XSD, compact, prefixes, rld
-from .outcomes import Report, assessments, networks
+from .outcomes import Assessment, NetworkRow, Report, assessments, networks
 from .shacl import literal, term
 
 # Shape IRIs, components and severities print as rlds:…, sh:…, and the data's own terms with its prefixes.
@@ -130,13 +129,13 @@ def render_json(report: Report) -> str:
         document["assessments"] = [
             {
                 "network": term(a.network).value,
-                "no": None if pd.isna(a.no) else int(a.no),
+                "no": a.no,
                 "criterion": a.criterion,
                 "notation": a.notation,
                 "outcome": a.outcome,
                 "reason": {"ja": a.reason_ja, "en": a.reason_en},
             }
-            for a in outcomes.itertuples()
+            for a in outcomes
         ]
         document["outcomeCounts"] = _outcome_counts(outcomes)
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
@@ -159,11 +158,11 @@ def _severity_counts(report: Report) -> dict[str, int]:
     return counts
 
 
-def _outcome_counts(outcomes: pd.DataFrame) -> dict[str, dict[str, int]]:
+def _outcome_counts(outcomes: list[Assessment]) -> dict[str, dict[str, int]]:
     """Outcomes per criterion, in the criteria's order (the order `assessments` lists them in)."""
-    counts = {notation: {"met": 0, "not_met": 0, "not_assessable": 0} for notation in outcomes.notation.unique()}
-    for (notation, outcome), n in outcomes.groupby(["notation", "outcome"]).size().items():
-        counts[notation][outcome] = int(n)
+    counts: dict[str, dict[str, int]] = {}
+    for a in outcomes:
+        counts.setdefault(a.notation, {"met": 0, "not_met": 0, "not_assessable": 0})[a.outcome] += 1
     return counts
 
 
@@ -174,24 +173,24 @@ def render_text(report: Report) -> str:
     """Readable report, grouped by network, messages in Japanese and English."""
     records = result_records(report)
     nets = networks(report.store)
-    names = {term(n.network).value: _network_name(n) for n in nets.itertuples()}
+    names = {term(n.network).value: _network_name(n) for n in nets}
     outcomes = assessments(report) if report.criteria else None
     groups: dict[str | None, list[dict]] = defaultdict(list)
     for rec in records:
         groups[rec["network"]].append(rec)
-    order = [term(n).value for n in nets.network] + sorted(k for k in groups if k and k not in names)
+    order = [term(n.network).value for n in nets] + sorted(k for k in groups if k and k not in names)
     lines = []
-    by_network = outcomes.groupby("network") if outcomes is not None else None
+    by_network: dict[str, list[Assessment]] = defaultdict(list)
+    for a in outcomes or []:
+        by_network[a.network].append(a)
     for iri in order:
         recs = groups.get(iri, [])
-        assessed = (
-            by_network.get_group(f"<{iri}>") if by_network is not None and f"<{iri}>" in by_network.groups else None
-        )
+        assessed = by_network.get(f"<{iri}>")
         if not recs and assessed is None:
             continue
         lines.append(f"{names.get(iri, iri)}  <{iri}>")
         if assessed is not None:
-            marks = "  ".join(f"（{a.notation}）{_MARKS[a.outcome]}" for a in assessed.itertuples())
+            marks = "  ".join(f"（{a.notation}）{_MARKS[a.outcome]}" for a in assessed)
             lines.append(f"  基準 criteria: {marks}")
         lines.extend(_text_result(rec) for rec in recs)
     other = groups.get(None, [])
@@ -215,9 +214,9 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _network_name(net) -> str:
+def _network_name(net: NetworkRow) -> str:
     label = net.label or "(no Japanese label)"
-    return f"番号{net.no:03d} {label}" if not pd.isna(net.no) else label
+    return f"番号{net.no:03d} {label}" if net.no is not None else label
 
 
 def _text_result(rec: dict) -> str:
