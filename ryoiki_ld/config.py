@@ -97,6 +97,21 @@ class Paths:
         return self.extract_rules / "name_endings.txt"
 
     @property
+    def surveys(self) -> Path:
+        """One TOML file per survey edition (docs/survey-series.md)."""
+        return self.root / "surveys"
+
+    @property
+    def survey_measures(self) -> Path:
+        """Each value column of the tidy table → the measure of the survey data cube it becomes."""
+        return self.data / "survey" / "measures.csv"
+
+    @property
+    def printed_statuses(self) -> Path:
+        """What a cell prints (不明, －, （重複あり）) → the status of its observation."""
+        return self.data / "survey" / "printed_statuses.csv"
+
+    @property
     def csvw_metadata(self) -> Path:
         return self.data / "networks.csv-metadata.json"
 

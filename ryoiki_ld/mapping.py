@@ -17,9 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
-from . import __version__
+from . import __version__, surveys
 from .config import Settings
 from .errors import SourceError
+from .observations import observations
 from .rdf import INTEGER_SUBTYPES, PREFIXES, RDFS, TABLE, XSD, error_position
 
 _INTEGER_SUFFIX = f'"^^<{XSD}integer> .'
@@ -64,10 +65,14 @@ def config_ntriples(settings: dict[str, str]) -> str:
     return "".join(f"{subject} <{TABLE}config#{k}> {v} .\n" for k, v in zip(sorted(settings), values, strict=True))
 
 
-def run_mappings(tables: dict[str, pd.DataFrame], settings: dict[str, str], mappings: Path) -> set[str]:
-    """Run every CONSTRUCT in `mappings` (in file-name order) over the tables; return N-Triples lines."""
+def run_mappings(
+    tables: dict[str, pd.DataFrame], settings: dict[str, str], mappings: Path, vocabulary: set[str] = frozenset()
+) -> set[str]:
+    """Run every CONSTRUCT in `mappings` (in file-name order) over the tables, and the `vocabulary` (N-Triples
+    lines: the ontology, for labels of its terms); return N-Triples lines."""
     store = ox.Store()
     text = "".join(row_ntriples(name, table) for name, table in tables.items()) + config_ntriples(settings)
+    text += "".join(line + "\n" for line in sorted(vocabulary))
     store.load(input=text.encode("utf-8"), format=_NT)
     lines: set[str] = set()
     for path in sorted(mappings.glob("*.rq")):
@@ -89,13 +94,19 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def mapping_config(settings: Settings) -> dict[str, str]:
-    """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …)."""
+    """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …), and the survey's
+    description (`#surveyId`, `#surveyFiscalYear`, …; surveys/*.toml)."""
+    survey = surveys.the_survey(settings.paths.surveys)
     return {
         "baseIri": settings.base_iri,
         "sourceFile": settings.source.name,
         "sourceSha256": sha256_of(settings.source),
         "softwareVersion": __version__,
         "endpointUrl": settings.endpoint_url,
+        "surveyId": survey.id,
+        "surveyFiscalYear": str(survey.fiscal_year),
+        "surveyTitleJa": survey.title_ja,
+        "surveyTitleEn": survey.title_en,
     }
 
 
@@ -108,6 +119,7 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
     paths = settings.paths
     tables = {
         "networks": table,
+        "observations": observations(table, read_table(paths.survey_measures), read_table(paths.printed_statuses)),
         "area_links": links,
         "network_relations": read_table(paths.network_relations),
         "corrections": read_table(paths.corrections),
@@ -118,7 +130,7 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
     }
     config = mapping_config(settings)
     ontology = load_rdf(paths.ontology)
-    triples = restore_declared_ranges(run_mappings(tables, config, paths.mappings), ontology)
+    triples = restore_declared_ranges(run_mappings(tables, config, paths.mappings, ontology), ontology)
     triples.update(ontology)
     return triples
 

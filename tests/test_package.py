@@ -15,7 +15,7 @@ from .support.example import EXAMPLE
 from .support.server import fetch, start_server, stop
 
 ROOT = CHECKOUT
-PROJECT_FOLDERS = ("data", "ontology", "shapes", "mappings", "site", "queries")
+PROJECT_FOLDERS = ("data", "ontology", "shapes", "mappings", "site", "queries", "surveys")
 
 
 def _run(*command: str | Path, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -109,14 +109,14 @@ def reference_triples(settings: Settings) -> frozenset[str]:
 
 def _reference_key(settings: Settings) -> str:
     """A hash of what the reference triples are made from: this program's code and version, the settings the
-    mappings read, the report text, the ontology and every file in data/ and mappings/."""
+    mappings read, the report text, the ontology and every file in data/, mappings/ and surveys/."""
     digest = hashlib.sha256()
     for part in (__version__, settings.base_iri, settings.endpoint_url, str(settings.source.name)):
         digest.update(part.encode("utf-8") + b"\0")
     code = Path(__file__).resolve().parent.parent
     paths = settings.paths
     files = [settings.source, paths.ontology, *sorted(code.rglob("*.py"))]
-    for folder in (paths.data, paths.mappings):
+    for folder in (paths.data, paths.mappings, paths.surveys):
         files.extend(sorted(p for p in folder.rglob("*") if p.is_file()))
     for path in files:
         digest.update(str(path.name).encode("utf-8") + b"\0" + hashlib.sha256(path.read_bytes()).digest())
