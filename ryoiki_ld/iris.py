@@ -1,6 +1,6 @@
 """IRIs: the one place that mints an instance IRI and knows which document describes it.
 
-Instances are `{base}id/{kind}/{key}`; their documents `{base}doc/{kind}/{key}.{ext}` (docs/site.md), one per
+Instances are `{base}id/{kind}/{key}` (an observation's key is `{survey}/{row}`); their documents `{base}doc/{kind}/{key}.{ext}` (docs/site.md), one per
 format of `formats.DOCUMENTS`. The vocabulary's hash IRIs (`…/def#Network`) share one document,
 `doc/def.{ext}`, and any other hash IRI is described in its base IRI's document. `serve` answers `/id/…`
 with 303 to the document that content negotiation picks; the site's Apache and nginx rules do the same.
@@ -14,6 +14,9 @@ from .rdf import ONTOLOGY
 ID = "id/"
 VOCABULARY_DOCUMENT = "doc/def"  # the document of the ontology and every vocabulary term
 PROJECT = "ryoiki-ld"  # the key of the dataset, the catalogue and the software that publish it
+# Kinds whose keys have more than one segment, and how many "/" a key of theirs holds: an observation is keyed by
+# its survey and row (`id/observation/fy2019/001`). Every other key is one segment.
+NESTED_KEYS = {"observation": 1}
 
 
 def resource_iri(base: str, kind: str, key: str) -> str:
@@ -51,6 +54,6 @@ def document_path(iri: str, base: str) -> str | None:
         return VOCABULARY_DOCUMENT
     if iri.startswith(base + ID):
         kind, _, key = iri[len(base) + len(ID) :].partition("/")
-        if kind and key and "/" not in key:
+        if kind and key and key.count("/") <= NESTED_KEYS.get(kind, 0) and "" not in key.split("/"):
             return f"doc/{kind}/{key}"
     return None

@@ -54,6 +54,11 @@ PREFIXES = {
     "foaf": FOAF,
     "vcard": VCARD,
     "spdx": SPDX,
+    "qb": "http://purl.org/linked-data/cube#",
+    "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
+    "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
+    "unit": "http://qudt.org/vocab/unit/",
+    "cur": "http://qudt.org/vocab/currency/",
 }
 # Further prefixes for what is not the dataset: VoID, validation reports, the service description.
 OTHER_PREFIXES = {
