@@ -18,7 +18,6 @@ from . import __version__, formats
 from .config import (
     CATALOG_FILES,
     DEFAULT_BASE_IRI,
-    DEFAULT_SOURCE,
     DEFAULT_SPARQL_ENDPOINT,
     REPORT_FORMATS,
     ROOT,
@@ -26,10 +25,12 @@ from .config import (
     InputLimits,
     Limits,
     Output,
+    Paths,
     ServeSettings,
     Settings,
 )
 from .errors import INTERNAL_ERROR, RyoikiError, SourceError
+from .surveys import the_survey
 
 
 def _echo_err(message: str) -> None:
@@ -53,11 +54,19 @@ max_bytes_option = click.option(
 
 @cli.command()
 @click.option(
+    "--surveys",
+    "surveys_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    show_default="the project's surveys/",
+    help="A folder of survey files (*.toml, one per survey edition; docs/survey-series.md).",
+)
+@click.option(
     "--source",
     type=click.Path(path_type=Path),
-    default=DEFAULT_SOURCE,
-    show_default="the project's copy",
-    help="The report text to read.",
+    default=None,
+    show_default="the survey file's `file`",
+    help="The FY2019 report text to read instead of the one the survey file names.",
 )
 @click.option(
     "--out",
@@ -82,11 +91,20 @@ max_bytes_option = click.option(
 )
 @max_bytes_option
 def build(
-    source: Path, out: Path, base_iri: str, sparql_endpoint: str, expected_networks: int | None, max_bytes: int
+    surveys_dir: Path | None,
+    source: Path | None,
+    out: Path,
+    base_iri: str,
+    sparql_endpoint: str,
+    expected_networks: int | None,
+    max_bytes: int,
 ) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
+    surveys_dir = surveys_dir or Paths().surveys
+    survey = the_survey(surveys_dir)  # a bad survey file stops the build before anything is read
     settings = Settings(
-        source=source,
+        source=source or survey.file,
+        surveys=surveys_dir,
         out=out,
         base_iri=base_iri,
         sparql_endpoint=sparql_endpoint,

@@ -358,6 +358,11 @@ class Settings:
     # Processes that write the site's pages (forked; the output is the same for any number).
     site_workers: int = min(2, os.cpu_count() or 1)
     paths: Paths = field(default_factory=Paths)
+    surveys: Path | None = None  # the folder of survey files; None: the project's (paths.surveys)
+
+    @property
+    def surveys_dir(self) -> Path:
+        return self.surveys or self.paths.surveys
 
     @property
     def endpoint_url(self) -> str:

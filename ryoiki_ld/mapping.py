@@ -96,7 +96,7 @@ def read_table(path: Path) -> pd.DataFrame:
 def mapping_config(settings: Settings) -> dict[str, str]:
     """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …), and the survey's
     description (`#surveyId`, `#surveyFiscalYear`, …; surveys/*.toml)."""
-    survey = surveys.the_survey(settings.paths.surveys)
+    survey = surveys.the_survey(settings.surveys_dir)
     return {
         "baseIri": settings.base_iri,
         "sourceFile": settings.source.name,

@@ -1,0 +1,88 @@
+"""surveys/*.toml: one file per survey edition, checked key by key; a bad file names its path and line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ryoiki_ld.config import ROOT
+from ryoiki_ld.errors import SourceError
+from ryoiki_ld.surveys import read_survey, read_surveys, the_survey
+
+from .support.cli import run_cli, tree_digest
+
+GOOD = (ROOT / "surveys" / "fy2019.toml").read_text(encoding="utf-8")
+
+
+def write(folder: Path, text: str, name: str = "s.toml") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_fy2019_survey():
+    survey = the_survey(ROOT / "surveys")
+    assert (survey.id, survey.fiscal_year, survey.format) == ("fy2019", 2019, "mhlw-report-text")
+    assert survey.file == (ROOT / "data" / "source" / "mhlw-chiren-nw-fy2019.txt").resolve()
+    assert survey.file.is_file() and survey.crosswalk is None
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (('format = "mhlw-report-text"', 'format = "xlsx"'), 9, "format: unknown format 'xlsx'"),
+        (("fiscal_year = 2019", 'fiscal_year = "2019"'), 3, "fiscal_year: must be an integer"),
+        (('id = "fy2019"', 'id = "FY 2019"'), 2, "id: 'FY 2019' is not a survey id"),
+        (('issued = "2020"', 'issued = "令和2年"'), 7, "issued: '令和2年' is not a year"),
+        (('id = "fy2019"', 'id = "fy2019"\nedition = 1'), 3, "edition: unknown key"),
+        (("fiscal_year = 2019", "fiscal_year = 2019 ="), 3, "not valid TOML"),
+    ],
+)
+def test_a_bad_key_names_its_line(tmp_path, edit, line, message):
+    path = write(tmp_path, GOOD.replace(*edit))
+    with pytest.raises(SourceError) as e:
+        read_survey(path)
+    assert (e.value.path, e.value.line) == (path, line)
+    assert message in e.value.message
+
+
+def test_a_missing_key_is_named(tmp_path):
+    path = write(tmp_path, "\n".join(line for line in GOOD.splitlines() if not line.startswith("publisher")))
+    with pytest.raises(SourceError, match="publisher: missing"):
+        read_survey(path)
+
+
+def test_two_files_with_one_id_and_an_empty_folder_are_refused(tmp_path):
+    write(tmp_path / "two", GOOD, "a.toml")
+    second = write(tmp_path / "two", GOOD, "b.toml")
+    with pytest.raises(SourceError) as e:
+        read_surveys(tmp_path / "two")
+    assert (e.value.path, e.value.line) == (second, 2) and "already the id of" in e.value.message
+    (tmp_path / "none").mkdir()
+    with pytest.raises(SourceError, match="no survey files"):
+        read_surveys(tmp_path / "none")
+
+
+def test_a_bad_survey_file_stops_the_build_and_keeps_the_previous_one(tmp_path, built):
+    """`build --surveys DIR` with a broken file: exit 2 naming file and line; the output folder untouched."""
+    out = tmp_path / "build"
+    shutil.copytree(built, out, symlinks=True)
+    before = tree_digest(out)
+    broken = write(tmp_path / "surveys", GOOD.replace('format = "mhlw-report-text"', 'format = "pdf"'), "fy2019.toml")
+    result = run_cli("build", "--surveys", broken.parent, "--out", out)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"error: {broken}:9: format: unknown format 'pdf' (known: mhlw-report-text)"
+    assert tree_digest(out) == before
+
+
+def test_the_survey_file_names_the_report_and_source_overrides_it(tmp_path):
+    """The survey file's `file` is what a build reads; a missing one is an error naming it, unless --source."""
+    moved = write(tmp_path / "surveys", GOOD.replace("../data/source/", "nowhere/"), "fy2019.toml")
+    result = run_cli("build", "--surveys", moved.parent, "--out", tmp_path / "out")
+    assert (
+        result.returncode == 2 and str(tmp_path / "surveys" / "nowhere" / "mhlw-chiren-nw-fy2019.txt") in result.stderr
+    )
+    assert not (tmp_path / "out").exists()
