@@ -59,10 +59,18 @@ def test_sparql_reproduces_coverage_type_counts(dump):
     assert {r["notation"]: int(r["count"]) for r in rows} == report.COVERAGE_TYPES
 
 
-def test_sparql_reproduces_single_institution_and_funding_figures(dump):
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:disclosingInstitutions 1 }") == report.ONE_DISCLOSING
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:accessingInstitutions 1 }") == report.ONE_ACCESSING
-    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n rld:hasOwnFunding false }") == report.NO_OWN_FUNDING
+@pytest.mark.parametrize(
+    "subject", ["?n a rld:Network", "?n qb:dataSet <https://w3id.org/ryoiki-ld/id/dataset/fy2019>"]
+)
+def test_sparql_reproduces_single_institution_and_funding_figures(dump, subject):
+    """From the networks' FY2019 values, and from the FY2019 survey's observations."""
+    prefix = "PREFIX qb: <http://purl.org/linked-data/cube#> "
+    for prop, figure in [
+        ("rld:disclosingInstitutions 1", report.ONE_DISCLOSING),
+        ("rld:accessingInstitutions 1", report.ONE_ACCESSING),
+        ("rld:hasOwnFunding false", report.NO_OWN_FUNDING),
+    ]:
+        assert scalar(dump, f"{prefix}SELECT (COUNT(*) AS ?c) {{ {subject} ; {prop} }}") == figure, (subject, prop)
     assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n a rld:Network }") == report.NETWORKS
 
 

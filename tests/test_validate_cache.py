@@ -79,12 +79,14 @@ def test_a_cache_that_cannot_be_written_is_only_slower(tmp_path: Path, fresh, mo
 
 
 def test_the_entry_follows_what_it_is_made_from(tmp_path: Path, cache: Path):
-    for folder in ("data", "mappings", "ontology"):
+    for folder in ("data", "mappings", "ontology", "surveys"):
         shutil.copytree(ROOT / folder, tmp_path / "project" / folder)
     paths = Paths(root=tmp_path / "project")
-    settings = Settings(paths=paths)
+    settings = Settings(paths=paths, source=paths.root / "data" / "source" / "mhlw-chiren-nw-fy2019.txt")
     before = inputs._reference_key(settings)
-    assert inputs._reference_key(Settings(paths=paths, base_iri="https://example.org/")) != before
+    assert (
+        inputs._reference_key(Settings(paths=paths, source=settings.source, base_iri="https://example.org/")) != before
+    )
     paths.ontology.write_text(paths.ontology.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     after = inputs._reference_key(settings)
     assert after != before
