@@ -24,8 +24,8 @@ TEMPLATES = {"ic-20.rq": "ic-20-p.rq", "ic-21.rq": "ic-21-p.rq"}
 # The spec's pairwise IC-12 and IC-17 take minutes on a cube of 2,000 observations; these keyed forms give the
 # same answer where IC-11 holds, and are asked only then.
 FAST = {"IC-12": "ic-12-fast.rq", "IC-17": "ic-17-fast.rq"}
-# IC-17's HAVING names a SELECT alias, which SPARQL 1.1 does not bind there (Jena does, Oxigraph does not): as
-# printed, the query never finds a violation in Oxigraph. The aggregate itself, in its place:
+# IC-17's HAVING names a SELECT alias, which SPARQL 1.1 does not bind there (some engines do; Oxigraph does not):
+# as printed, the query never finds a violation in Oxigraph. The aggregate itself, in its place:
 IC17_HAVING = ("HAVING (?count != ?numMeasures)", "HAVING (COUNT(?obs2) != ?numMeasures)")
 
 
