@@ -12,6 +12,8 @@ from ryoiki_ld.mapping import read_table
 from ryoiki_ld.observations import observations, printed_notes
 from ryoiki_ld.rdf import RDFS, XSD
 
+from .support import datacube
+
 RLD = "https://w3id.org/ryoiki-ld/def#"
 QB = "http://purl.org/linked-data/cube#"
 BASE = "https://w3id.org/ryoiki-ld/"
@@ -139,6 +141,21 @@ def test_the_structure_is_shared_and_every_row_is_a_slice(graph):
         ("地域医療情報連携ネットワークの現状について（令和元年度調査）", "ja"),
         ("The current state of regional health information networks (FY2019 survey)", "en"),
     }
+
+
+def test_the_whole_dump_satisfies_the_data_cube_integrity_constraints(dump):
+    """IC-1 … IC-21 of the W3C Data Cube Recommendation, after its normalisation, over everything a build
+    publishes; and the same checker finds what breaks our own cube."""
+    assert datacube.violated(dump) == []
+    row = f"{BASE}id/observation/fy2019/114"
+    status = ox.NamedNode(RLD + "observationStatus")
+    without_status = [
+        t for t in dump if not (t.subject.value == f"{row}#participatingInstitutions" and t.predicate == status)
+    ]
+    assert datacube.violated(without_status) == ["IC-13"]
+    twin = ox.NamedNode(f"{row}#twin")
+    copied = [ox.Triple(twin, t.predicate, t.object) for t in dump if t.subject.value == f"{row}#registeredPatients"]
+    assert "IC-12" in datacube.violated([*dump, *copied])
 
 
 def test_measures_csv_agrees_with_the_ontology():
