@@ -159,7 +159,8 @@ def test_every_kind_of_resource_dereferences(server, built):
     kinds = sorted(p.name for p in (built / "site" / "doc").iterdir() if p.is_dir())
     assert "network" in kinds and "distribution" in kinds
     for kind in kinds:
-        key = sorted((built / "site" / "doc" / kind).glob("*.html"))[0].stem
+        first = sorted((built / "site" / "doc" / kind).rglob("*.html"))[0]  # an observation's key is {survey}/{row}
+        key = first.relative_to(built / "site" / "doc" / kind).with_suffix("").as_posix()
         reply = fetch(server, "GET", f"/id/{kind}/{key}", {"Accept": "text/turtle"})
         assert reply.status == 303, (kind, key, reply.status)
         assert reply.header("Location").endswith(f"doc/{kind}/{key}.ttl")

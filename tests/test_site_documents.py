@@ -47,7 +47,8 @@ def test_every_minted_resource_has_its_four_documents_in_both_languages(built, p
         "def": 1,
         "correction": 4,
         "distribution": 14,
-        "dataset": 1,
+        "dataset": 2,  # the publication (ryoiki-ld) and the FY2019 survey's qb:DataSet (fy2019)
+        "observation": 218,  # a row of the FY2019 survey each: observation/fy2019/001, its six values in it
         "catalog": 1,
         "service": 1,
         "build": 1,
