@@ -121,7 +121,8 @@ def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> 
         "networks": table,
         "observations": observations(table, read_table(paths.survey_measures), read_table(paths.printed_statuses)),
         "area_links": links,
-        "network_relations": read_table(paths.network_relations),
+        # Row numbers as integers, as in the networks and observations tables: the mappings join on them.
+        "network_relations": read_table(paths.network_relations).astype({"no": "Int64", "other_no": "Int64"}),
         "corrections": read_table(paths.corrections),
         "criteria": read_table(paths.criteria),
         "prefectures": read_table(paths.prefectures),
