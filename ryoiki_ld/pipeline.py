@@ -7,9 +7,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from . import __version__, catalog, extract, link, mapping, site, store, swap, validate
+import pandas as pd
+
+from . import __version__, catalog, extract, link, mapping, reading, site, store, surveys, swap, validate
 from .config import CATALOG_FILES, Output, Settings
-from .errors import DataQualityError, RyoikiError
+from .errors import DataQualityError, RyoikiError, SourceError
 
 Echo = Callable[[str], None]
 
@@ -37,6 +39,42 @@ def check_sparql_endpoint(endpoint: str) -> None:
         )
 
 
+def survey_table(settings: Settings) -> pd.DataFrame:
+    """The survey's table, typed: extracted from the report text, or read from a tidy CSV (its CSVW description
+    checks every cell; its `network` column must be empty, as the build's first survey gives every network its key)."""
+    survey = surveys.the_survey(settings.surveys_dir)
+    if survey.format == "mhlw-report-text":
+        return extract.extract(settings.source, settings.paths, settings.expected_networks, settings.input_limits)
+    path, limits = settings.source, settings.input_limits
+    reading.read_bounded(path, limits)
+    table = extract.read_csv(path, settings.paths.csvw_metadata, limits.max_literal_bytes)
+    records = extract.csv_rows(path)
+    if records and "network" not in records[0]:
+        raise SourceError(
+            path, 1, "no `network` column: a tidy-csv survey has the columns of networks.csv and `network`"
+        )
+    for line, record in enumerate(records, 2):
+        if record["network"]:
+            raise SourceError(
+                path,
+                line,
+                f"network {record['network']!r}: no network has a key yet; in the first survey of a build every "
+                "network is new and its key is its row number (leave `network` empty)",
+                row=line - 1,
+                column="network",
+            )
+    seen: dict[int, int] = {}
+    for line, no in enumerate(table["no"], 2):
+        if no in seen:
+            raise SourceError(path, line, f"row number {no} is also on line {seen[no]}", row=line - 1, column="no")
+        seen[no] = line
+    if table.empty:
+        raise SourceError(path, None, "no rows: a survey table has at least one network")
+    if settings.expected_networks is not None and settings.expected_networks != len(table):
+        raise SourceError(path, None, f"{len(table)} rows, but --expected-networks says {settings.expected_networks}")
+    return table
+
+
 def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
@@ -45,7 +83,7 @@ def build(settings: Settings, echo: Echo) -> None:
         out = Output(directory)
         out.data.mkdir()
         with stage(echo, "extract"):
-            table = extract.extract(settings.source, paths, settings.expected_networks, settings.input_limits)
+            table = survey_table(settings)
             extract.write_csv(table, out.networks_csv)
             shutil.copyfile(paths.csvw_metadata, out.csvw_metadata)
             shutil.copyfile(paths.corrections, out.corrections)

@@ -13,7 +13,9 @@ from pathlib import Path
 
 from .errors import SourceError
 
-FORMATS = ("mhlw-report-text",)  # the FY2019 report's text, read by `extract`
+# mhlw-report-text: the FY2019 report's text, read by `extract`; tidy-csv: the columns of networks.csv (its CSVW
+# description, data/networks.csv-metadata.json) and `network`.
+FORMATS = ("mhlw-report-text", "tidy-csv")
 _REQUIRED = {
     "id": str,
     "fiscal_year": int,

@@ -74,7 +74,9 @@ def test_a_bad_survey_file_stops_the_build_and_keeps_the_previous_one(tmp_path, 
     broken = write(tmp_path / "surveys", GOOD.replace('format = "mhlw-report-text"', 'format = "pdf"'), "fy2019.toml")
     result = run_cli("build", "--surveys", broken.parent, "--out", out)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == f"error: {broken}:9: format: unknown format 'pdf' (known: mhlw-report-text)"
+    assert (
+        result.stderr.strip() == f"error: {broken}:9: format: unknown format 'pdf' (known: mhlw-report-text, tidy-csv)"
+    )
     assert tree_digest(out) == before
 
 
@@ -85,4 +87,58 @@ def test_the_survey_file_names_the_report_and_source_overrides_it(tmp_path):
     assert (
         result.returncode == 2 and str(tmp_path / "surveys" / "nowhere" / "mhlw-chiren-nw-fy2019.txt") in result.stderr
     )
+    assert not (tmp_path / "out").exists()
+
+
+# --- a survey as a tidy CSV ---------------------------------------------------------------------------------
+
+
+def tidy_survey(folder: Path, built: Path, edit=None) -> Path:
+    """A survey file of format tidy-csv whose table is the real build's networks.csv plus an empty `network`."""
+    lines = (built / "data" / "networks.csv").read_text(encoding="utf-8").splitlines()
+    rows = [lines[0] + ",network"] + [line + "," for line in lines[1:]]
+    if edit:
+        rows = edit(rows)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "survey.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    text = GOOD.replace('format = "mhlw-report-text"', 'format = "tidy-csv"')
+    return write(folder, text.replace('"../data/source/mhlw-chiren-nw-fy2019.txt"', '"survey.csv"'), "fy2019.toml")
+
+
+def test_the_fy2019_table_as_a_tidy_csv_publishes_the_same_graph(tmp_path, built):
+    """Everything but the provenance of the input (its file name and SHA-256) is the same as from the report."""
+    survey = tidy_survey(tmp_path / "surveys", built)
+    result = run_cli("build", "--surveys", survey.parent, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+    def graph(out: Path) -> set[str]:
+        lines = (out / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8").splitlines()
+        return {line for line in lines if "/source/" not in line and "/id/build/" not in line}
+
+    report_graph, csv_graph = graph(built), graph(tmp_path / "out")
+    assert report_graph == csv_graph
+    assert len(csv_graph) > 50_000
+
+
+@pytest.mark.parametrize(
+    ("edit", "line", "message"),
+    [
+        (
+            lambda rows: [rows[0], rows[1] + "001", *rows[2:]],
+            2,
+            "row 1, column network: network '001': no network",
+        ),
+        (lambda rows: [r.rsplit(",", 1)[0] for r in rows], 1, "no `network` column"),
+        (lambda rows: [rows[0], rows[1], rows[1], *rows[3:]], 3, "row 2, column no: row number 1 is also on line 2"),
+        (lambda rows: [rows[0], rows[1].replace(",58,", ",58人,", 1), *rows[2:]], 2, "column participating"),
+    ],
+    ids=["a network key in the first survey", "no network column", "a row number twice", "a bad count"],
+)
+def test_a_bad_tidy_csv_is_refused_at_its_line(tmp_path, built, edit, line, message):
+    survey = tidy_survey(tmp_path / "surveys", built, edit)
+    result = run_cli("build", "--surveys", survey.parent, "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr[-2000:]
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert error.startswith(f"error: {survey.parent / 'survey.csv'}:{line}: "), error
+    assert message in error
     assert not (tmp_path / "out").exists()
