@@ -35,6 +35,7 @@ VOID = "http://rdfs.org/ns/void#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 
 # The prefixes of the dataset, in the order the dumps declare them; `compact` tries them in this order.
+QB = "http://purl.org/linked-data/cube#"
 PREFIXES = {
     "rld": VOCABULARY,
     "rdf": RDF,
@@ -54,7 +55,7 @@ PREFIXES = {
     "foaf": FOAF,
     "vcard": VCARD,
     "spdx": SPDX,
-    "qb": "http://purl.org/linked-data/cube#",
+    "qb": QB,
     "sdmx-dimension": "http://purl.org/linked-data/sdmx/2009/dimension#",
     "sdmx-attribute": "http://purl.org/linked-data/sdmx/2009/attribute#",
     "unit": "http://qudt.org/vocab/unit/",

@@ -198,3 +198,12 @@ def test_status_of_one_cell(value, note, status):
     (row,) = observations(table, measures, read_table(Paths().printed_statuses)).itertuples()
     assert (row.no, row.measure, row.status) == (7, "participatingInstitutions", status)
     assert row.value == ("" if value is None else str(value))
+
+
+def test_each_network_page_links_to_its_values_in_the_survey(built):
+    for lang, prefix in (("ja", ""), ("en", "en/")):
+        page = (built / "site" / prefix / "doc" / "network" / "114.html").read_text(encoding="utf-8")
+        up = "../../" + ("../en/" if lang == "en" else "")
+        assert f'href="{up}doc/observation/fy2019/114.html"' in page, lang
+        row = (built / "site" / prefix / "doc" / "observation" / "fy2019" / "114.html").read_text(encoding="utf-8")
+        assert 'id="accessingInstitutions"' in row or "#accessingInstitutions" in row, lang

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 
 from .. import iris
 from ..config import CATALOG_FILES, Output
-from ..rdf import ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
+from ..rdf import ONTOLOGY, OUTCOMES, QB, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
 from . import charts
 from .graph import iri, literal
 from .html import Html, html_list, number
@@ -173,6 +173,13 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
     own = None if n.own_funding is None else t["yes" if n.own_funding else "no"]
     figures.append((h.label(rld("hasOwnFunding")), own, note("own_funding")))
 
+    # The network's values in each survey, as the data cube publishes them (a slice per survey row).
+    surveys = [
+        SimpleNamespace(label=h.label(s), href=h.href(s))
+        for s in sorted(idx.subjects(rld("network"), n.term))
+        if f"<{QB}Slice>" in idx.types(s)
+    ]
+
     outcomes = []
     for c in data.criteria:
         assessment = n.assessments.get(c.key)
@@ -214,6 +221,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
         shown = [*shown[: PEERS_SHOWN - 1], n]
     return SimpleNamespace(
         figures=figures,
+        surveys=surveys,
         outcomes=outcomes,
         comparison=comparison,
         prefecture=h.link(n.prefecture) if n.prefecture else "",
