@@ -158,6 +158,16 @@ def test_totals_from_the_cube_equal_the_table_without_double_counting(store, net
         assert int(found[measure]["withoutNumber"]) == (table == "").sum(), measure
 
 
+def test_values_without_a_number_are_the_tables_empty_cells(store, networks):
+    """Every empty value cell of the table (不明, －, a sentence, nothing printed) is listed once, with its status."""
+    found = rows(store, "values-without-a-number-fy2019.rq")
+    columns = ["participating", "disclosing", "accessing", "registered_patients", "funding_jpy", "own_funding"]
+    empty = sum((networks[c] == "").sum() for c in columns)
+    assert len(found) == empty == 13
+    assert {r["statusLabel"] for r in found} == {"不明", "－（該当なし）", "数値に代えた説明", "記載なし"}
+    assert all(("printed" in r) == (r["statusLabel"] != "記載なし") for r in found)
+
+
 def test_networks_by_start_year_equal_the_table(store, networks):
     found = {r["year"]: int(r["networks"]) for r in rows(store, "networks-by-start-year.rq")}
     assert found == networks["start_fiscal_year"].value_counts().to_dict()
