@@ -393,7 +393,7 @@ class App:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.SOLUTIONS)}")
         if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.GRAPHS)}")
-        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs))
+        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs, not seen.dataset))
 
     def description(self, request: Request) -> Response:
         """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
