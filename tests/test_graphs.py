@@ -194,3 +194,9 @@ def test_the_query_command_uses_the_union_and_keeps_from(built):
     )
     assert only.returncode == 0, only.stderr
     assert only.stdout.splitlines()[1] == "0"
+
+
+def test_the_quads_dump_is_served_as_n_quads(server, built):
+    reply = fetch(server, "GET", "/dump/ryoiki-ld.nq")
+    assert reply.status == 200 and reply.headers["Content-Type"] == "application/n-quads; charset=utf-8"
+    assert reply.body == (built / "dump" / "ryoiki-ld.nq").read_bytes()
