@@ -147,6 +147,7 @@ def main() -> None:
                 out / "store",
                 "--bind",
                 f"127.0.0.1:{port}",
+                "--union-default-graph",  # as ours: the store's triples are in named graphs (docs/serving.md)
                 *extra,
             ]
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

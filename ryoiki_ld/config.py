@@ -184,6 +184,11 @@ class Paths:
         return self.data / "serve" / "service-description.ttl"
 
     @property
+    def graphs(self) -> Path:
+        """Which named graph a triple is in, by its subject (`graphs.py`)."""
+        return self.data / "graphs.csv"
+
+    @property
     def formats(self) -> Path:
         """The format table (`formats.py`)."""
         return self.data / "formats.csv"
@@ -230,7 +235,7 @@ CATALOG_FILES: dict[str, tuple[str, str]] = {
     "ckan": ("ckan-package.json", "json"),
     "schemaorg": ("schema-org.jsonld", "jsonld"),
 }
-DUMP_NAME = "ryoiki-ld"  # dump/ryoiki-ld.{ttl,nt,jsonld}
+DUMP_NAME = "ryoiki-ld"  # dump/ryoiki-ld.{ttl,nt,jsonld,nq}
 
 
 @dataclass(frozen=True)
@@ -270,13 +275,18 @@ class Output:
 
     @property
     def dump_stem(self) -> Path:
-        """The dumps without their extension (`.ttl`, `.nt`, `.jsonld` follow)."""
+        """The dumps without their extension (`.ttl`, `.nt`, `.jsonld`, `.nq` follow)."""
         return self.dump / DUMP_NAME
 
     @property
     def dump_nt(self) -> Path:
-        """The N-Triples dump: the one the store is loaded from and `validate` reads."""
+        """The N-Triples dump (the union of the graphs): the one `validate` reads."""
         return self.dump_stem.with_suffix(".nt")
+
+    @property
+    def dump_nq(self) -> Path:
+        """The N-Quads dump, each triple in its named graph: the one the store is loaded from."""
+        return self.dump_stem.with_suffix(".nq")
 
     @property
     def validation(self) -> Path:

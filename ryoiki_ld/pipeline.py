@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import pandas as pd
 
-from . import __version__, catalog, extract, link, mapping, reading, site, store, surveys, swap, validate
+from . import __version__, catalog, extract, graphs, link, mapping, reading, site, store, surveys, swap, validate
 from .config import CATALOG_FILES, Output, Settings
 from .errors import DataQualityError, RyoikiError, SourceError
 
@@ -110,7 +110,11 @@ def build(settings: Settings, echo: Echo) -> None:
 
         with stage(echo, "dump"):
             out.dump.mkdir()
-            for path in mapping.write_dumps(triples, out.dump_stem):
+            table = graphs.build_table(settings)
+            for path in [
+                *mapping.write_dumps(triples, out.dump_stem),
+                graphs.write_nquads(triples, out.dump_nq, table),
+            ]:
                 echo(f"  {path.relative_to(out.root)} ({path.stat().st_size:,} bytes)")
 
         with stage(echo, "catalog"):
@@ -137,9 +141,10 @@ def build(settings: Settings, echo: Echo) -> None:
 
 
 def load_store(out: Output, settings: Settings) -> store.Manifest:
-    """Load the N-Triples dump into DIR/store and record the build's facts in DIR/build.json."""
-    loaded = store.build_store(out.dump_nt, out.store)
+    """Load the N-Quads dump into DIR/store and record the build's facts in DIR/build.json."""
+    loaded = store.build_store(out.dump_nq, out.store)
     triples, subjects, properties, classes = store.statistics(loaded)
+    in_graphs = store.graph_sizes(loaded)
     del loaded  # closes the store: `serve` and `query` open it read-only
     manifest = store.Manifest(
         base_iri=settings.base_iri,
@@ -148,6 +153,7 @@ def load_store(out: Output, settings: Settings) -> store.Manifest:
         subjects=subjects,
         properties=properties,
         classes=classes,
+        graphs=in_graphs,
         dumps=sorted(str(p.relative_to(out.root)) for p in out.dump.iterdir()),
     )
     store.write_manifest(manifest, out)

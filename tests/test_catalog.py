@@ -16,6 +16,7 @@ from pyshacl import validate
 
 from ryoiki_ld import __version__
 from ryoiki_ld.config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, ROOT
+from ryoiki_ld.store import UNION_DEFAULT_GRAPH
 
 from .support.cli import run_cli
 
@@ -117,7 +118,8 @@ def store(built: Path) -> ox.Store:
 
 
 def count(store: ox.Store, query: str) -> int:
-    return int(next(iter(store.query(f"SELECT ({query} AS ?n) WHERE {{ ?s ?p ?o }}")))["n"].value)
+    result = store.query(f"SELECT ({query} AS ?n) WHERE {{ ?s ?p ?o }}", **UNION_DEFAULT_GRAPH)
+    return int(next(iter(result))["n"].value)
 
 
 def test_void_counts_equal_sparql_counts(void, store):
@@ -128,7 +130,9 @@ def test_void_counts_equal_sparql_counts(void, store):
     assert void.value(d, VOID.properties).toPython() == count(store, "COUNT(DISTINCT ?p)")
     classes = {
         s["c"].value: int(s["n"].value)
-        for s in store.query("SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c } GROUP BY ?c")
+        for s in store.query(
+            "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c } GROUP BY ?c", **UNION_DEFAULT_GRAPH
+        )
     }
     partitions = {
         str(void.value(p, VOID["class"])): void.value(p, VOID.entities).toPython()
@@ -138,7 +142,7 @@ def test_void_counts_equal_sparql_counts(void, store):
     assert void.value(d, VOID.classes).toPython() == len(classes)
     properties = {
         s["p"].value: int(s["n"].value)
-        for s in store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p")
+        for s in store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p", **UNION_DEFAULT_GRAPH)
     }
     partitions = {
         str(void.value(p, VOID.property)): void.value(p, VOID.triples).toPython()

@@ -192,7 +192,7 @@ def test_service_description_with_void(server):
     assert partitions[rdflib.URIRef(RLD + "Network")] == 218
     assert int(graph.value(dataset, void.classes)) == len(partitions)
     dumps = sorted(str(d) for d in graph.objects(dataset, void.dataDump))
-    assert len(dumps) == 3
+    assert len(dumps) == 4  # .ttl, .nt, .jsonld and .nq
     for dump in dumps:  # each dump the description names is served
         assert fetch(server, "GET", urllib.parse.urlsplit(dump).path).status == 200
     # …and it links the build's full VoID description and DCAT catalogue, which are served as Turtle

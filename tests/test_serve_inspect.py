@@ -86,6 +86,40 @@ def test_inspection_reads_the_form_and_volatile_functions():
     assert not inspect("SELECT ?rand { ?rand ?p 'NOW()' }").volatile
 
 
+# Each names graph <http://g/a> as its dataset, however it is spelled; Oxigraph agrees (tested below).
+OWN_DATASET = [
+    "SELECT ?s FROM <http://g/a> { ?s ?p ?o }",
+    "select ?s from<http://g/a>{ ?s ?p ?o }",
+    "SELECT ?s FROM\t<http://g/a> { ?s ?p ?o }",
+    "PREFIX g: <http://g/> SELECT ?s FROM g:a { ?s ?p ?o }",
+    "PREFIX : <http://g/> SELECT ?s FROM:a { ?s ?p ?o }",
+    "SELECT ?s FROM NAMED <http://g/a> { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT ?s FROMNAMED<http://g/a> { GRAPH ?g { ?s ?p ?o } }",
+    "SELECT ?s # FROM nothing\nFROM <http://g/a> { ?s ?p ?o }",
+]
+NO_DATASET = [
+    "SELECT ?from { ?from ?p 'FROM <http://g/a>' } # FROM <http://g/a>",
+    "SELECT ?s { ?s <http://g/FROM> ?o }",
+    "PREFIX ex: <http://g/> SELECT ?s { ?s ex:from ?o }",
+    "SELECT ?s { GRAPH <http://g/a> { ?s ?p ?o } }",
+]
+
+
+def test_a_dataset_clause_is_found_however_it_is_spelled():
+    """What Oxigraph reads as FROM / FROM NAMED, `inspect` finds (so the union default graph is not put in its
+    place); a FROM in a string, IRI, comment, variable or local name is not one."""
+    engine = ox.Store()
+    for i, graph in enumerate(("http://g/a", "http://g/b")):
+        engine.add(
+            ox.Quad(ox.NamedNode(f"http://s/{i}"), ox.NamedNode("http://p"), ox.Literal("o"), ox.NamedNode(graph))
+        )
+    for query in OWN_DATASET:
+        assert check(query, 100).dataset, query
+        assert [s["s"].value for s in engine.query(query)] == ["http://s/0"], query
+    for query in NO_DATASET:
+        assert not check(query, 100).dataset, query
+
+
 PROLOGUES = [
     "",
     "PREFIX a: <http://x/> ",
@@ -129,7 +163,12 @@ def test_the_quick_inspection_agrees_with_the_tokenizer():
             continue
         answered += 1
         full = inspect(query)
-        assert (quick.form, quick.update, quick.service) == (full.form, full.update, full.service), query
+        assert (quick.form, quick.update, quick.service, quick.dataset) == (
+            full.form,
+            full.update,
+            full.service,
+            full.dataset,
+        ), query
         assert quick.volatile or not full.volatile, query
         assert quick.depth >= full.depth, query
     assert answered > len(queries) // 3  # most: the odd prologues above are there to be left to the tokenizer

@@ -118,7 +118,7 @@ def test_downloads_page_lists_files_with_their_sizes(built):
         r'<a href="([^"]+)"(?: type="[^"]+")?><code>[^<]+</code></a></th><td>.*?</td><td class="num">([\d,]+)</td>',
         html,
     )
-    assert len(listed) == 14 + 6  # the distributions, then the catalogue files
+    assert len(listed) == 15 + 6  # the distributions, then the catalogue files
     for href, size in listed:
         assert (built / "site" / href).stat().st_size == int(size.replace(",", "")), href
     metadata = json.loads(read(built, "data/networks.csv-metadata.json"))

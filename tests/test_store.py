@@ -1,4 +1,5 @@
-"""store: the on-disk store holds exactly the dump, opens read-only, and answers the example queries right.
+"""store: the on-disk store holds exactly the N-Quads dump (the named graphs), opens read-only, and answers the
+example queries right on the union of its graphs.
 
 The example queries are tested here, on the store itself: what they find must equal the table and the reference
 data (the endpoint runs each of them too, in test_serve_app).
@@ -16,7 +17,7 @@ import rdflib
 
 from ryoiki_ld.config import ROOT, Output, Paths
 from ryoiki_ld.rdf import INTEGER_SUBTYPES, XSD
-from ryoiki_ld.store import read_manifest
+from ryoiki_ld.store import UNION_DEFAULT_GRAPH, read_manifest
 
 from .support import report
 from .support.cli import run_cli
@@ -37,23 +38,26 @@ def networks(built: Path) -> pd.DataFrame:
 
 
 def rows(store: ox.Store, name: str) -> list[dict[str, str]]:
-    result = store.query((QUERIES / name).read_text(encoding="utf-8"))
+    result = store.query((QUERIES / name).read_text(encoding="utf-8"), **UNION_DEFAULT_GRAPH)
     return [{v.value: s[v].value for v in result.variables if s[v] is not None} for s in result]
 
 
 # --- the store ------------------------------------------------------------------------------------
 
 
-def test_store_holds_exactly_the_dump(built, store):
-    """Every triple of the dump, in the default graph; Oxigraph keeps integer subtypes (the counts'
-    xsd:nonNegativeInteger) as xsd:integer, as the README says."""
+def test_store_holds_exactly_the_quads_dump(built, store):
+    """Every quad of the N-Quads dump, in its named graph, and nothing in the store's own default graph;
+    Oxigraph keeps integer subtypes (the counts' xsd:nonNegativeInteger) as xsd:integer, as the README says."""
     dumped = ox.serialize(store.quads_for_pattern(None, None, None, None), format=ox.RdfFormat.N_QUADS)
     lines = sorted(dumped.decode("utf-8").splitlines())
-    expected = (built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8")
+    expected = (built / "dump" / "ryoiki-ld.nq").read_text(encoding="utf-8")
     for subtype in INTEGER_SUBTYPES:
-        expected = expected.replace(f'"^^<{subtype}> .', f'"^^<{XSD}integer> .')
+        expected = expected.replace(f'"^^<{subtype}> ', f'"^^<{XSD}integer> ')
     assert lines == sorted(expected.splitlines())
-    assert list(store.named_graphs()) == []
+    assert len(list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))) == 0
+    assert sorted(g.value for g in store.named_graphs()) == [
+        f"https://w3id.org/ryoiki-ld/graph/{k}" for k in ("catalog", "fy2019", "networks", "reference", "vocabulary")
+    ]
 
 
 def test_store_is_read_only(store):
@@ -71,10 +75,11 @@ def test_manifest_records_the_base_iri_and_counts(built, store):
     manifest = read_manifest(Output(built))
     assert manifest.base_iri == "https://w3id.org/ryoiki-ld/"
     assert manifest.triples == len(store) == len((built / "dump" / "ryoiki-ld.nt").read_text().splitlines())
+    assert sum(manifest.graphs.values()) == manifest.triples and len(manifest.graphs) == 5
     assert manifest.classes[RLD + "Network"] == 218
     assert manifest.classes[RLD + "Prefecture"] == 47
     assert manifest.classes[RLD + "CriterionAssessment"] == 218 * 7
-    assert all((built / dump).is_file() for dump in manifest.dumps) and len(manifest.dumps) == 3
+    assert all((built / dump).is_file() for dump in manifest.dumps) and len(manifest.dumps) == 4
     assert json.loads((built / "build.json").read_text())["base_iri"] == manifest.base_iri
 
 
@@ -103,7 +108,7 @@ def test_every_example_says_what_it_asks_and_returns_rows(store):
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert text.startswith("# ") and text.splitlines()[1].startswith("# "), f"{path.name}: needs a comment"
-        result = store.query(text)
+        result = store.query(text, **UNION_DEFAULT_GRAPH)
         assert len(list(result)) > 0, f"{path.name} returns nothing"
 
 
@@ -182,7 +187,7 @@ def test_prefecture_links_equal_the_reference_data(store):
 
 
 def test_one_network_as_rdf(store):
-    result = store.query((QUERIES / "one-network-as-rdf.rq").read_text(encoding="utf-8"))
+    result = store.query((QUERIES / "one-network-as-rdf.rq").read_text(encoding="utf-8"), **UNION_DEFAULT_GRAPH)
     graph = rdflib.Graph().parse(data=ox.serialize(list(result), format=ox.RdfFormat.N_TRIPLES), format="nt")
     network = rdflib.URIRef("https://w3id.org/ryoiki-ld/id/network/001")
     assert (network, rdflib.RDFS.label, rdflib.Literal("道南地域医療連携協議会", lang="ja")) in graph

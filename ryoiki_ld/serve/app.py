@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from .. import formats, iris
 from ..config import CATALOG_FILES, Output, ServeSettings
 from ..formats import HTML, Format
-from ..rdf import VOID, XSD_INTEGER, prefixes
+from ..rdf import RDF, SD, VOID, XSD_INTEGER, prefixes
 from ..store import Manifest
 from . import static
 from .inspect import QueryRefused, check
@@ -393,7 +393,7 @@ class App:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.SOLUTIONS)}")
         if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.GRAPHS)}")
-        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs))
+        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs, not seen.dataset))
 
     def description(self, request: Request) -> Response:
         """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
@@ -441,6 +441,15 @@ class App:
             add(graph, "classPartition", partition)
             add(partition, "class", ox.NamedNode(cls))
             add(partition, "entities", count(n))
+        dataset = ox.NamedNode(root + "sparql#dataset")
+        for i, (name, n) in enumerate(m.graphs.items(), 1):  # sd:NamedGraph: its name, and its triples
+            named, described = ox.NamedNode(f"{root}sparql#named-graph-{i}"), ox.NamedNode(f"{root}sparql#graph-{i}")
+            triples.append(ox.Triple(dataset, ox.NamedNode(SD + "namedGraph"), named))
+            triples.append(ox.Triple(named, ox.NamedNode(RDF + "type"), ox.NamedNode(SD + "NamedGraph")))
+            triples.append(ox.Triple(named, ox.NamedNode(SD + "name"), ox.NamedNode(name)))
+            triples.append(ox.Triple(named, ox.NamedNode(SD + "graph"), described))
+            triples.append(ox.Triple(described, ox.NamedNode(RDF + "type"), ox.NamedNode(SD + "Graph")))
+            add(described, "triples", count(n))
         return serialize_triples(triples, fmt, DESCRIPTION_PREFIXES)
 
 

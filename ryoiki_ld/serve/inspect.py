@@ -10,6 +10,11 @@ Oxigraph's parser is a PEG that needs no space after a keyword: `SERVICEex:a {}`
 grammar: "service" anywhere in the query's code — outside strings, IRIs, comments, variable names and
 the local part of prefixed names, which the parser always reads whole — refuses the query. A variable
 or prefix named like `service:` is refused too; that is the price of never being wrong the other way.
+
+A query with a dataset clause (FROM, FROM NAMED) must be evaluated on that dataset, not on the union of the
+store's graphs (`store.UNION_DEFAULT_GRAPH`), which Oxigraph would put in its place; so a word or prefix that
+starts with "from" outside strings, IRIs and comments counts as one. A prefix named like `from:` then gives
+the store's own default graph, which is empty: write `fr:` instead.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class Inspection:
     service: bool
     depth: int  # deepest nesting of ( { [
     volatile: bool
+    dataset: bool  # names its own dataset (FROM, FROM NAMED): the union default graph must not replace it
 
 
 def _unescape_codepoints(text: str) -> str:
@@ -88,7 +94,7 @@ def _unescape_codepoints(text: str) -> str:
 
 def _inspect_text(text: str) -> Inspection:
     form: str | None = None
-    update = service = volatile = False
+    update = service = volatile = dataset = False
     first = True
     depth = deepest = 0
     for m in TOKEN.finditer(text):
@@ -109,12 +115,13 @@ def _inspect_text(text: str) -> Inspection:
         upper = code.upper()
         if "SERVICE" in upper:
             service = True
+        dataset = dataset or upper.startswith("FROM")  # as for SERVICE: `FROM:g`, `FROMNAMED<…>` are FROM clauses
         if kind == "word":
             volatile = volatile or upper in VOLATILE
             if first and upper not in ("PREFIX", "BASE"):
                 first = False
                 form, update = _form(upper)
-    return Inspection(form, update, service, deepest, volatile)
+    return Inspection(form, update, service, deepest, volatile, dataset)
 
 
 def _form(word: str) -> tuple[str | None, bool]:
@@ -123,8 +130,8 @@ def _form(word: str) -> tuple[str | None, bool]:
 
 
 def _inspect_plain(query: str, max_depth: int) -> Inspection | None:
-    """The quick inspection of a query that cannot name SERVICE, contains no \\u escape and has no more
-    brackets than `max_depth`; None for any other query, which the tokenizer reads whole.
+    """The quick inspection of a query that cannot name SERVICE, contains no \\u escape, cannot have a FROM
+    clause and has no more brackets than `max_depth`; None for any other query, which the tokenizer reads whole.
 
     Every token's text is part of the query's text, so if "SERVICE" is nowhere in the text in capitals, no
     token holds it; and no nesting is deeper than the number of opening brackets. What remains is the form,
@@ -132,7 +139,7 @@ def _inspect_plain(query: str, max_depth: int) -> Inspection | None:
     wider pattern.
     """
     upper = query.upper()
-    if "SERVICE" in upper or "\\U" in upper:
+    if "SERVICE" in upper or "\\U" in upper or "FROM" in upper:
         return None
     brackets = query.count("(") + query.count("{") + query.count("[")
     if brackets > max_depth:
@@ -141,7 +148,7 @@ def _inspect_plain(query: str, max_depth: int) -> Inspection | None:
     if prologue is None or prologue[1].upper() in ("PREFIX", "BASE"):  # not a plain prologue
         return None
     form, update = _form(prologue[1].upper())
-    return Inspection(form, update, False, brackets, bool(_VOLATILE_ANYWHERE.search(upper)))
+    return Inspection(form, update, False, brackets, bool(_VOLATILE_ANYWHERE.search(upper)), False)
 
 
 def inspect(query: str) -> Inspection:
@@ -157,6 +164,7 @@ def inspect(query: str) -> Inspection:
         seen.service or other.service,
         max(seen.depth, other.depth),
         seen.volatile or other.volatile,
+        seen.dataset or other.dataset,
     )
 
 

@@ -17,7 +17,7 @@ from .. import formats
 from ..config import Output
 from ..errors import RyoikiError, SourceError
 from ..rdf import compact, error_position
-from ..store import open_store
+from ..store import UNION_DEFAULT_GRAPH, open_store
 from .inspect import QueryRefused, check
 from .results import QUERY_STACK_BYTES, serialize_triples, write_boolean
 
@@ -103,14 +103,16 @@ def render(
 
 
 def run_query(out: Output, query: str, source: str, output: str, prefixes: dict[str, str], max_depth: int) -> bytes:
-    """`ryoiki-ld query`: the same checks as the endpoint (no SERVICE, no update), no time or row limit."""
+    """`ryoiki-ld query`: the same checks and dataset as the endpoint (no SERVICE, no update), no time or row
+    limit."""
     try:
-        check(query, max_depth)
+        seen = check(query, max_depth)
     except QueryRefused as e:
         raise SourceError(source, None, e.message) from None
     store = open_store(out)
+    dataset = {} if seen.dataset else UNION_DEFAULT_GRAPH  # the union of the graphs, unless it has FROM
     try:
-        return with_deep_stack(lambda: render(store.query(query), output, prefixes))
+        return with_deep_stack(lambda: render(store.query(query, **dataset), output, prefixes))
     except SyntaxError as e:
         at = error_position(str(e))
         raise SourceError(

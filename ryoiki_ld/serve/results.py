@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from ..formats import Format
 from ..rdf import error_position
+from ..store import UNION_DEFAULT_GRAPH
 from .responses import PLAIN_TEXT, message_body
 
 # Oxigraph's parser recurses once per level of an expression or group; 256 MiB of stack holds the
@@ -48,14 +49,16 @@ def evaluate(
     prefixes: dict[str, str],
     default_graph: list[str] | None = None,
     named_graphs: list[str] | None = None,
+    union: bool = True,
 ) -> Answer:
     """Evaluate and serialise, whole: the status is known before a byte of the body is sent.
 
     `solutions` / `graph` are the formats negotiated for SELECT/ASK and for CONSTRUCT/DESCRIBE results;
-    None where the client accepts none of them.
+    None where the client accepts none of them. The dataset is the one the request names (`default_graph`,
+    `named_graphs`), else the query's own (FROM: `union` is False), else the union of the store's graphs.
     """
     try:
-        dataset: dict = {}
+        dataset: dict = UNION_DEFAULT_GRAPH if union else {}
         if default_graph is not None or named_graphs is not None:
             dataset = {"default_graph": _dataset(default_graph or []), "named_graphs": _dataset(named_graphs or [])}
         result = store.query(query, **dataset)

@@ -113,14 +113,16 @@ def enter_worker(memory_mb: int, server_pid: int) -> str:
 
 @dataclass(frozen=True)
 class Query:
-    """A query to evaluate, with the formats negotiated for solutions and for a graph (None: none acceptable)
-    and the dataset the protocol request names (None: the store's default)."""
+    """A query to evaluate, with the formats negotiated for solutions and for a graph (None: none acceptable),
+    the dataset the protocol request names (None: the store's default) and whether the query names its own
+    (FROM, FROM NAMED: `union` False)."""
 
     text: str
     solutions: Format | None
     graph: Format | None
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
+    union: bool = True
 
 
 @dataclass(eq=False)
@@ -240,6 +242,7 @@ class Evaluator:
                     PREFIXES,
                     query.default_graph,
                     query.named_graphs,
+                    query.union,
                 )
             except Exception as e:  # a bug of ours: answer it, keep serving
                 traceback.print_exc()
