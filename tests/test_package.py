@@ -98,8 +98,12 @@ def test_pipx_installs_the_checkout_as_an_application(tmp_path_factory, elsewher
     home = tmp_path_factory.mktemp("pipx")
     env = outside_env(PIPX_HOME=str(home / "home"), PIPX_BIN_DIR=str(home / "bin"), PIPX_MAN_DIR=str(home / "man"))
     pipx = [sys.executable, "-m", "pipx", "install", "--pip-args", f"--quiet -c {ROOT / 'constraints.txt'}", ROOT]
+    scratch_before = (ROOT / "build" / "lib").exists()
     result = subprocess.run(list(map(str, pipx)), capture_output=True, text=True, cwd=elsewhere, env=env, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    # setuptools builds in .setuptools-build/ (pyproject.toml), never in build/, where `ryoiki-ld build` writes
+    assert (ROOT / ".setuptools-build").is_dir()
+    assert (ROOT / "build" / "lib").exists() == scratch_before
     command = home / "bin" / "ryoiki-ld"
     version = _run(command, "--version", cwd=elsewhere)
     assert version.returncode == 0 and version.stdout.startswith("ryoiki-ld, version ")

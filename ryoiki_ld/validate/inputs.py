@@ -142,16 +142,17 @@ def _write_cached(entry: Path, lines: frozenset[str]) -> None:
     """Write an entry whole or not at all (a temporary file renamed over it); a cache that cannot be written is
     no error, only slower next time."""
     body = "".join(line + "\n" for line in sorted(lines))
+    temporary: str | None = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=entry.parent, prefix=".tmp-", suffix=".nt", delete=False
-        ) as f:
+        fd, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".nt")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(_CACHE_HEADER + hashlib.sha256(body.encode("utf-8")).hexdigest() + "\n" + body)
-        os.replace(f.name, entry)
+        os.replace(temporary, entry)
     except OSError:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(f.name)
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
         return
     _prune(entry.parent)
 
