@@ -136,6 +136,10 @@ class Paths:
         return self.mappings / "assessments"
 
     @property
+    def criteria_view(self) -> Path:
+        return self.mappings / "views" / "criteria.rq"
+
+    @property
     def catalog_metadata(self) -> Path:
         return self.data / "catalog" / "catalog.ttl"
 

@@ -15,8 +15,9 @@ ID = "id/"
 VOCABULARY_DOCUMENT = "doc/def"  # the document of the ontology and every vocabulary term
 PROJECT = "ryoiki-ld"  # the key of the dataset, the catalogue and the software that publish it
 # Kinds whose keys have more than one segment, and how many "/" a key of theirs holds: an observation is keyed by
-# its survey and row (`id/observation/fy2019/001`). Every other key is one segment.
-NESTED_KEYS = {"observation": 1}
+# its survey and row (`id/observation/fy2019/001`), an assessment by its survey and row-criterion
+# (`id/assessment/fy2019/001-a`). Every other key is one segment.
+NESTED_KEYS = {"observation": 1, "assessment": 1}
 
 
 def resource_iri(base: str, kind: str, key: str) -> str:

@@ -161,17 +161,27 @@ def load_store(out: Output, settings: Settings) -> store.Manifest:
 
 
 def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo: Echo) -> validate.Report:
-    """Assess every network against the criteria, add the assessments to `triples`, then validate it all.
+    """Assess every survey row against the criteria (a network once per survey), add the assessments to
+    `triples`, then validate the whole graph with the quality shapes.
 
-    Writes the SHACL report of all shapes over the final graph and the eligibility table (DIR/validation/).
+    Writes one SHACL report of both (DIR/validation/report.ttl) and the eligibility table.
     """
     paths = settings.paths
-    criteria = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "criteria"))
+    criteria = validate.run_criteria(
+        validate.parse_lines(triples), validate.load_shapes(paths, "criteria"), paths.criteria_view
+    )
     outcomes = validate.assessment_frame(criteria)
-    surveyed = outcomes[outcomes["no"].notna()].drop(columns="network")
+    surveyed = outcomes[(outcomes["survey"] != "") & outcomes["no"].notna()]
+    years = {s.id: s.fiscal_year for s in surveys.read_surveys(settings.surveys_dir)}
+    surveyed = surveyed.assign(
+        fiscal_year=surveyed["survey"].map(years),
+        slice=surveyed["network"].str.strip("<>"),
+        network=surveyed["about"].str.strip("<>"),
+    ).drop(columns="about")
     config = mapping.mapping_config(settings)
     triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
-    report = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "all"))
+    quality = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "quality"))
+    report = validate.combined(quality, criteria)
     out.validation.mkdir()
     out.validation_report.write_text(validate.report_turtle(report), encoding="utf-8")
     eligibility = validate.eligibility_table(report)

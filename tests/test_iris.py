@@ -14,7 +14,7 @@ BASE = "https://w3id.org/ryoiki-ld/"
     [
         (BASE + "id/network/001", "doc/network/001"),
         (BASE + "id/secondary-medical-area/0102", "doc/secondary-medical-area/0102"),
-        (BASE + "id/assessment/061-e", "doc/assessment/061-e"),
+        (BASE + "id/assessment/fy2019/061-e", "doc/assessment/fy2019/061-e"),
         ("https://w3id.org/ryoiki-ld/def#Network", "doc/def"),
         ("https://w3id.org/ryoiki-ld/def", "doc/def"),
         ("http://www.wikidata.org/entity/Q1037393", None),

@@ -237,7 +237,9 @@ def test_from_the_landing_page_to_a_network_and_its_query(watched):
 def test_a_result_link_on_the_query_page_dereferences_to_the_page(watched):
     page = watched.open(
         "sparql?query="
-        + urllib.parse.quote("SELECT ?n WHERE { ?n <https://w3id.org/ryoiki-ld/def#surveyRowNumber> 1 }")
+        + urllib.parse.quote(
+            "SELECT ?n WHERE { ?n a <https://w3id.org/ryoiki-ld/def#Network> ; <https://w3id.org/ryoiki-ld/def#surveyRowNumber> 1 }"
+        )
     )
     link = page.locator("#results table tbody a").first
     link.wait_for(timeout=20_000)

@@ -169,7 +169,7 @@ AXE_PAGES = [
     "en/doc/network/061.html",
     "doc/prefecture/01.html",
     "doc/criterion/e.html",
-    "doc/assessment/169-d.html",
+    "doc/assessment/fy2019/169-d.html",
     "doc/municipality/01202.html",
     "criteria.html",
     "downloads.html",

@@ -86,7 +86,7 @@ def test_each_document_is_one_graph_in_three_syntaxes_describing_its_resource(bu
 
 def test_an_independent_parser_reads_the_json_ld_and_turtle(built):
     """rdflib (not the library that wrote them) parses one document of each kind to the same graph."""
-    for path in ("doc/network/061", "doc/assessment/169-d", "doc/prefecture/13", "doc/criterion/e", "doc/def"):
+    for path in ("doc/network/061", "doc/assessment/fy2019/169-d", "doc/prefecture/13", "doc/criterion/e", "doc/def"):
         nt = rdflib.Graph().parse(built / "site" / f"{path}.nt", format="nt")
         for ext, fmt in (("ttl", "turtle"), ("jsonld", "json-ld")):
             other = rdflib.Graph().parse(built / "site" / f"{path}.{ext}", format=fmt)

@@ -138,7 +138,7 @@ def test_markup_in_the_data_is_printed_as_text(hostile_build):
     """A name and an area containing HTML (built from an edited source) appear as text on every page."""
     site = hostile_build / "site"
     pages = ["doc/network/001.html", "en/doc/network/001.html", "doc/coverage-area/001.html", "index.html"]
-    pages += ["doc/prefecture/01.html", "doc/network/002.html", "criteria.html", "doc/assessment/001-a.html"]
+    pages += ["doc/prefecture/01.html", "doc/network/002.html", "criteria.html", "doc/assessment/fy2019/001-a.html"]
     for path in pages:
         html = (site / path).read_text(encoding="utf-8")
         assert "<script>alert" not in html and "<img src=x" not in html, path

@@ -52,7 +52,10 @@ def expected_outcomes(networks: pd.DataFrame) -> pd.DataFrame:
         else:
             assert c.based_on not in COLUMN_OF, c.key
             by_criterion[c.key] = "not_assessable"
-    frames = [pd.DataFrame({"no": networks.no, "criterion": k, "outcome": v}) for k, v in by_criterion.items()]
+    frames = [
+        pd.DataFrame({"survey": "fy2019", "no": networks.no, "criterion": k, "outcome": v})
+        for k, v in by_criterion.items()
+    ]
     return pd.concat(frames).sort_values(["no", "criterion"]).reset_index(drop=True)
 
 
@@ -67,7 +70,7 @@ def eligibility(built: Path) -> pd.DataFrame:
 
 
 def test_eligibility_agrees_with_pandas_for_every_network_and_criterion(networks, eligibility):
-    assert list(eligibility.columns) == ["no", "criterion", "outcome"]
+    assert list(eligibility.columns) == ["survey", "no", "criterion", "outcome"]
     pd.testing.assert_frame_equal(eligibility, expected_outcomes(networks))
 
 

@@ -273,6 +273,7 @@ def collect_networks(idx: Index) -> list[Network]:
                 assessments={
                     iri(idx.one(a, rld("criterion")) or "<>").rsplit("/", 1)[-1]: a
                     for a in idx.subjects(rld("network"), s)
+                    if idx.one(a, rld("criterion"))
                 },
             )
         )

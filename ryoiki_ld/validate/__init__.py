@@ -15,11 +15,15 @@ from .outcomes import (
     Report,
     assessment_frame,
     assessments,
+    combined,
     criteria_of,
     eligibility_table,
     networks,
     run,
+    run_criteria,
+    survey_rows,
     validate_files,
+    validate_graph,
 )
 from .render import RENDERERS, render_github, render_json, render_text, report_ntriples, report_turtle
 
@@ -32,6 +36,7 @@ __all__ = [
     "Report",
     "assessment_frame",
     "assessments",
+    "combined",
     "criteria_of",
     "eligibility_table",
     "input_format",
@@ -47,5 +52,8 @@ __all__ = [
     "report_ntriples",
     "report_turtle",
     "run",
+    "run_criteria",
+    "survey_rows",
     "validate_files",
+    "validate_graph",
 ]

@@ -41,9 +41,11 @@ class Criterion:
 
 @dataclass(frozen=True)
 class NetworkRow:
-    network: str  # N-Triples form
+    network: str  # N-Triples form: a network, or a survey row standing for one (mappings/views/criteria.rq)
     no: int | None  # survey row number, when it has one that is a number
     label: str  # Japanese label, or ""
+    survey: str = ""  # the survey's id, for a survey row
+    about: str = ""  # N-Triples form of the network a survey row is about ("" for a network itself)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Assessment:
     outcome: str  # met, not_met, not_assessable
     reason_ja: str
     reason_en: str
+    survey: str = ""  # as NetworkRow
+    about: str = ""
 
 
 @dataclass
@@ -101,20 +105,79 @@ def criteria_of(shapes: list[ox.Triple]) -> list[Criterion]:
 
 
 def run(
-    triples: list[ox.Triple], shapes: list[ox.Triple], engine: str = "oxigraph", counted: set[str] | None = None
+    triples: list[ox.Triple],
+    shapes: list[ox.Triple],
+    engine: str = "oxigraph",
+    counted: set[str] | None = None,
+    store: ox.Store | None = None,
+    uncounted: frozenset[str] = frozenset(),
 ) -> Report:
-    """Validate `triples` against `shapes` with the chosen engine: our SPARQL one (oxigraph) or plain pySHACL.
-    The report counts each node shape's focus nodes: all of them, or those in `counted` (N-Triples form)."""
-    store = ox.Store()
-    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    """Validate `triples` (optionally already loaded in `store`) against `shapes` with the chosen engine: our
+    SPARQL one (oxigraph) or plain pySHACL. The report counts each node shape's focus nodes: all of them, or
+    those in `counted` (N-Triples form), less those `uncounted`."""
+    if store is None:
+        store = ox.Store()
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     compiled = shacl.compile_shapes(shapes)
     if engine == "oxigraph":
         results = shacl.oxigraph_results(triples, compiled, store)
     else:
         results = shacl.pyshacl_results(shacl.to_rdflib(triples), shacl.to_rdflib(shapes))
     focus = shacl.focus_nodes(store, compiled)
-    counts = {shape: len(nodes if counted is None else nodes & counted) for shape, nodes in focus.items()}
+    counts = {shape: len((nodes if counted is None else nodes & counted) - uncounted) for shape, nodes in focus.items()}
     return Report(results, store, criteria_of(shapes), engine, focus_counts=counts)
+
+
+def run_criteria(
+    triples: list[ox.Triple],
+    shapes: list[ox.Triple],
+    view: Path,
+    engine: str = "oxigraph",
+    counted: set[str] | None = None,
+) -> Report:
+    """The criteria shapes over `triples` with each survey row standing for its network (`survey_rows`): a
+    network is assessed once per survey, and a network that survey rows stand for is not assessed itself
+    (its results are dropped and it is not counted). A network stated on its own (a network's file) is
+    assessed as it is."""
+    store = ox.Store()
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    rows = survey_rows(store, view)
+    store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in rows)
+    represented = frozenset(str(t.object) for t in rows if t.predicate.value == VOCABULARY + "network")
+    if counted is not None:
+        counted = counted | {str(t.subject) for t in rows}
+    report = run([*triples, *rows], shapes, engine, counted, store, represented)
+    report.results = [r for r in report.results if r.focus not in represented]
+    return report
+
+
+def combined(quality: Report, criteria: Report) -> Report:
+    """One report of the quality shapes and the criteria (`run_criteria`) over the same graph. Its store holds
+    both inputs, so that results name their networks and survey rows."""
+    quality.store.bulk_extend(criteria.store)
+    return Report(
+        sorted(set(quality.results) | set(criteria.results)),
+        quality.store,
+        criteria.criteria,
+        quality.engine,
+        focus_counts={**quality.focus_counts, **criteria.focus_counts},
+    )
+
+
+def validate_graph(
+    triples: list[ox.Triple],
+    settings: Settings,
+    shape_set: str,
+    engine: str = "oxigraph",
+    counted: set[str] | None = None,
+) -> Report:
+    """A shape set over `triples`: the quality shapes as they are, the criteria by `run_criteria`."""
+    paths = settings.paths
+    quality = run(triples, inputs.load_shapes(paths, "quality"), engine, counted) if shape_set != "criteria" else None
+    if shape_set == "quality":
+        return quality
+    criteria = run_criteria(triples, inputs.load_shapes(paths, "criteria"), paths.criteria_view, engine, counted)
+    return criteria if quality is None else combined(quality, criteria)
 
 
 def validate_files(
@@ -137,7 +200,7 @@ def validate_files(
     reference = set(inputs.parse_lines(inputs.reference_triples(settings))) if references else set()
     added -= reference
     own = {str(t.subject) for t in added}
-    report = run(sorted(added | reference, key=str), inputs.load_shapes(settings.paths, shape_set), engine, own)
+    report = validate_graph(sorted(added | reference, key=str), settings, shape_set, engine, own)
     report.files = list(files)
     where = ", ".join(map(str, files))
     if not own.intersection(n.network for n in networks(report.store)):
@@ -150,18 +213,35 @@ def validate_files(
 
 
 def networks(store: ox.Store) -> list[NetworkRow]:
-    """Every network in the data, by survey row number (networks without one last, by IRI)."""
+    """Every network in the data, by survey and survey row number (networks without one last, by IRI).
+
+    A network that survey rows stand for (`survey_rows`) is assessed through them, so it is not listed itself."""
     query = f"""
-        SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) WHERE {{
+        SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) (SAMPLE(?s) AS ?survey) (SAMPLE(?a) AS ?about)
+        WHERE {{
           ?network a/<{RDFS}subClassOf>* {rld("Network")} .
+          FILTER NOT EXISTS {{ ?row {rld("network")} ?network ; {rld("survey")} ?anySurvey }}
           OPTIONAL {{ ?network {rld("surveyRowNumber")} ?n }}
           OPTIONAL {{ ?network {RDFS_LABEL} ?l FILTER(langMatches(lang(?l), "ja")) }}
+          OPTIONAL {{ ?network {rld("survey")}/<{DCTERMS}identifier> ?s ; {rld("network")} ?a }}
         }} GROUP BY ?network"""
     rows = [
-        NetworkRow(str(s["network"]), _row_number(s["no"]), s["label"].value if s["label"] is not None else "")
+        NetworkRow(
+            str(s["network"]),
+            _row_number(s["no"]),
+            s["label"].value if s["label"] is not None else "",
+            s["survey"].value if s["survey"] is not None else "",
+            str(s["about"]) if s["about"] is not None else "",
+        )
         for s in store.query(query)
     ]
-    return sorted(rows, key=lambda r: (r.no is None, r.no or 0, r.network))
+    return sorted(rows, key=lambda r: (r.survey, r.no is None, r.no or 0, r.network))
+
+
+def survey_rows(store: ox.Store, view: Path) -> list[ox.Triple]:
+    """Each survey row in `store` as the criteria shapes see a network (`view`: mappings/views/criteria.rq),
+    so that a network is assessed once per survey."""
+    return sorted(store.query(view.read_text(encoding="utf-8")), key=str)
 
 
 def _row_number(term: ox.Literal | None) -> int | None:
@@ -197,6 +277,8 @@ def assessments(report: Report) -> list[Assessment]:
                     outcome,
                     _messages(deciding, "ja"),
                     _messages(deciding, "en"),
+                    net.survey,
+                    net.about,
                 )
             )
     return found_all
@@ -222,7 +304,8 @@ def _messages(results: list[shacl.Result], lang: str) -> str:
 
 
 def eligibility_table(report: Report) -> pd.DataFrame:
-    """validation/eligibility.csv: no, criterion, outcome for every surveyed network and criterion."""
+    """validation/eligibility.csv: survey, no, criterion, outcome for every survey row and criterion."""
     outcomes = assessment_frame(report)
-    outcomes = outcomes[outcomes["no"].notna()]
-    return outcomes[["no", "criterion", "outcome"]].sort_values(["no", "criterion"]).reset_index(drop=True)
+    outcomes = outcomes[(outcomes["survey"] != "") & outcomes["no"].notna()]
+    columns = ["survey", "no", "criterion", "outcome"]
+    return outcomes[columns].sort_values(columns[:3]).reset_index(drop=True)
