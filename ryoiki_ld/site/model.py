@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from .. import catalog, iris
 from ..config import CATALOG_FILES, Settings
 from ..errors import SourceError
-from ..rdf import PREFIXES, RDF_TYPE, RDFS_LABEL, SKOS, compact, rld
+from ..rdf import PREFIXES, QB, RDF_TYPE, RDFS_LABEL, SKOS, VOCABULARY, compact, rld
 from .graph import Index, iri, literal
 
 LANGS = ("ja", "en")
@@ -250,12 +250,28 @@ def _notes(idx: Index, subject: str) -> dict[str, str]:
     return notes
 
 
+def survey_values(idx: Index, network: str) -> dict[str, str]:
+    """Measure property → value (N-Triples terms) of the network's row in the earliest survey it is in: what its
+    page and the charts show. A value the survey does not give as a number (""^^rld:NoValue) is left out."""
+    rows = [x for x in idx.subjects(rld("network"), network) if f"<{QB}Slice>" in idx.types(x)]
+    if not rows:
+        return {}
+    first = min(rows, key=lambda x: (idx.one(x, rld("fiscalYear")) or "", x))
+    values = {}
+    for observation in idx.values(first, f"<{QB}observation>"):
+        measure = idx.one(observation, f"<{QB}measureType>")
+        value = idx.one(observation, measure) if measure else None
+        if value is not None and literal(value)[2] != VOCABULARY + "NoValue":
+            values[measure] = value
+    return values
+
+
 def collect_networks(idx: Index) -> list[Network]:
     networks = []
     for s in sorted(s for s, p in idx.inverse.get(NETWORK, ()) if p == RDF_TYPE):
         area = idx.one(s, rld("coverageArea"))
-        funding = idx.one(s, rld("fundingRecord"))
-        own = idx.one(s, rld("hasOwnFunding"))
+        values = survey_values(idx, s)
+        own = values.get(rld("hasOwnFunding"))
         networks.append(
             Network(
                 term=s,
@@ -265,8 +281,8 @@ def collect_networks(idx: Index) -> list[Network]:
                 coverage_type=idx.one(area, rld("areaType")) if area else None,
                 area=area,
                 start=_int(idx.one(s, rld("startFiscalYear"))),
-                counts={name: _int(idx.one(s, prop)) for name, prop, _ in MEASURES},
-                amount=_decimal(idx.one(funding, rld("amountJPY"))) if funding else None,
+                counts={name: _int(values.get(prop)) for name, prop, _ in MEASURES},
+                amount=_decimal(values.get(rld("fundExpenditureJPY"))),
                 own_funding=None if own is None else literal(own)[0] == "true",
                 combined=COMBINED in idx.types(s),
                 notes=_notes(idx, s),
