@@ -30,7 +30,7 @@ from .config import (
     Settings,
 )
 from .errors import INTERNAL_ERROR, RyoikiError, SourceError
-from .surveys import the_survey
+from .surveys import first_survey
 
 
 def _echo_err(message: str) -> None:
@@ -66,7 +66,7 @@ max_bytes_option = click.option(
     type=click.Path(path_type=Path),
     default=None,
     show_default="the survey file's `file`",
-    help="The FY2019 report text to read instead of the one the survey file names.",
+    help="The first survey's file (the FY2019 report text) to read instead of the one its survey file names.",
 )
 @click.option(
     "--out",
@@ -101,7 +101,7 @@ def build(
 ) -> None:
     """Run the whole pipeline into OUT (atomic: a failed build leaves the previous OUT untouched)."""
     surveys_dir = surveys_dir or Paths().surveys
-    survey = the_survey(surveys_dir)  # a bad survey file stops the build before anything is read
+    survey = first_survey(surveys_dir)  # a bad survey file stops the build before anything is read
     settings = Settings(
         source=source or survey.file,
         surveys=surveys_dir,

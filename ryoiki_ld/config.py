@@ -136,8 +136,8 @@ class Paths:
         return self.mappings / "assessments"
 
     @property
-    def criteria_view(self) -> Path:
-        return self.mappings / "views" / "criteria.rq"
+    def survey_rows_view(self) -> Path:
+        return self.mappings / "views" / "survey_rows.rq"
 
     @property
     def catalog_metadata(self) -> Path:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyoxigraph as ox
@@ -20,8 +21,10 @@ import pyoxigraph as ox
 from . import __version__, surveys
 from .config import Settings
 from .errors import SourceError
-from .observations import observations
 from .rdf import INTEGER_SUBTYPES, PREFIXES, RDFS, TABLE, XSD, error_position
+
+if TYPE_CHECKING:
+    from .series import Series
 
 _INTEGER_SUFFIX = f'"^^<{XSD}integer> .'
 _NT = ox.RdfFormat.N_TRIPLES
@@ -94,9 +97,10 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def mapping_config(settings: Settings) -> dict[str, str]:
-    """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …), and the survey's
-    description (`#surveyId`, `#surveyFiscalYear`, …; surveys/*.toml)."""
-    survey = surveys.the_survey(settings.surveys_dir)
+    """The build settings the mappings read (as `…/table/config#baseIri`, `#sourceFile`, …), and the first
+    survey's description (`#surveyId`, `#surveyFiscalYear`, …; surveys/*.toml): the report, the corrections and
+    the network relations are about its rows. Every survey's own description is the `surveys` table."""
+    survey = surveys.first_survey(settings.surveys_dir)
     return {
         "baseIri": settings.base_iri,
         "sourceFile": settings.source.name,
@@ -114,12 +118,14 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def map_tables(table: pd.DataFrame, links: pd.DataFrame, settings: Settings) -> set[str]:
+def map_tables(series: Series, links: pd.DataFrame, settings: Settings) -> set[str]:
     """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
     paths = settings.paths
     tables = {
-        "networks": table,
-        "observations": observations(table, read_table(paths.survey_measures), read_table(paths.printed_statuses)),
+        "networks": series.networks(),
+        "surveys": series.surveys(),
+        "survey_rows": series.rows(),
+        "observations": series.observations(read_table(paths.survey_measures), read_table(paths.printed_statuses)),
         "area_links": links,
         # Row numbers as integers, as in the networks and observations tables: the mappings join on them.
         "network_relations": read_table(paths.network_relations).astype({"no": "Int64", "other_no": "Int64"}),

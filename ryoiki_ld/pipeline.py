@@ -7,11 +7,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import pandas as pd
-
-from . import __version__, catalog, extract, graphs, link, mapping, reading, site, store, surveys, swap, validate
+from . import __version__, catalog, extract, graphs, link, mapping, series, site, store, surveys, swap, validate
 from .config import CATALOG_FILES, Output, Settings
-from .errors import DataQualityError, RyoikiError, SourceError
+from .errors import DataQualityError, RyoikiError
 
 Echo = Callable[[str], None]
 
@@ -39,42 +37,6 @@ def check_sparql_endpoint(endpoint: str) -> None:
         )
 
 
-def survey_table(settings: Settings) -> pd.DataFrame:
-    """The survey's table, typed: extracted from the report text, or read from a tidy CSV (its CSVW description
-    checks every cell; its `network` column must be empty, as the build's first survey gives every network its key)."""
-    survey = surveys.the_survey(settings.surveys_dir)
-    if survey.format == "mhlw-report-text":
-        return extract.extract(settings.source, settings.paths, settings.expected_networks, settings.input_limits)
-    path, limits = settings.source, settings.input_limits
-    reading.read_bounded(path, limits)
-    table = extract.read_csv(path, settings.paths.csvw_metadata, limits.max_literal_bytes)
-    records = extract.csv_rows(path)
-    if records and "network" not in records[0]:
-        raise SourceError(
-            path, 1, "no `network` column: a tidy-csv survey has the columns of networks.csv and `network`"
-        )
-    for line, record in enumerate(records, 2):
-        if record["network"]:
-            raise SourceError(
-                path,
-                line,
-                f"network {record['network']!r}: no network has a key yet; in the first survey of a build every "
-                "network is new and its key is its row number (leave `network` empty)",
-                row=line - 1,
-                column="network",
-            )
-    seen: dict[int, int] = {}
-    for line, no in enumerate(table["no"], 2):
-        if no in seen:
-            raise SourceError(path, line, f"row number {no} is also on line {seen[no]}", row=line - 1, column="no")
-        seen[no] = line
-    if table.empty:
-        raise SourceError(path, None, "no rows: a survey table has at least one network")
-    if settings.expected_networks is not None and settings.expected_networks != len(table):
-        raise SourceError(path, None, f"{len(table)} rows, but --expected-networks says {settings.expected_networks}")
-    return table
-
-
 def build(settings: Settings, echo: Echo) -> None:
     paths = settings.paths
     check_base_iri(settings.base_iri)
@@ -83,11 +45,14 @@ def build(settings: Settings, echo: Echo) -> None:
         out = Output(directory)
         out.data.mkdir()
         with stage(echo, "extract"):
-            table = survey_table(settings)
-            extract.write_csv(table, out.networks_csv)
+            surveyed = series.read_series(settings)
+            extract.write_csv(surveyed.first.table.drop(columns="network"), out.networks_csv)
             shutil.copyfile(paths.csvw_metadata, out.csvw_metadata)
             shutil.copyfile(paths.corrections, out.corrections)
-            echo(f"  {len(table)} rows from {settings.source}")
+            for edition in surveyed.editions:
+                echo(f"  {edition.survey.id}: {len(edition.table)} rows from {edition.source}")
+            table = surveyed.networks()
+            echo(f"  {len(table)} networks")
 
         with stage(echo, "link"):
             gazetteer = link.Gazetteer(paths)
@@ -102,7 +67,7 @@ def build(settings: Settings, echo: Echo) -> None:
                 )
 
         with stage(echo, "map"):
-            triples = mapping.map_tables(table, links, settings) | catalog.metadata(settings)
+            triples = mapping.map_tables(surveyed, links, settings) | catalog.metadata(settings)
             echo(f"  {len(triples)} triples from the mappings, the ontology and the catalogue record")
 
         with stage(echo, "validate"):
@@ -162,14 +127,13 @@ def load_store(out: Output, settings: Settings) -> store.Manifest:
 
 def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo: Echo) -> validate.Report:
     """Assess every survey row against the criteria (a network once per survey), add the assessments to
-    `triples`, then validate the whole graph with the quality shapes.
+    `triples`, then validate the whole graph and its survey rows with the quality shapes.
 
     Writes one SHACL report of both (DIR/validation/report.ttl) and the eligibility table.
     """
     paths = settings.paths
-    criteria = validate.run_criteria(
-        validate.parse_lines(triples), validate.load_shapes(paths, "criteria"), paths.criteria_view
-    )
+    graph = validate.with_survey_rows(validate.parse_lines(triples), paths.survey_rows_view)
+    criteria = validate.run_criteria(graph, validate.load_shapes(paths, "criteria"))
     outcomes = validate.assessment_frame(criteria)
     surveyed = outcomes[(outcomes["survey"] != "") & outcomes["no"].notna()]
     years = {s.id: s.fiscal_year for s in surveys.read_surveys(settings.surveys_dir)}
@@ -180,7 +144,8 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo
     ).drop(columns="about")
     config = mapping.mapping_config(settings)
     triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
-    quality = validate.run(validate.parse_lines(triples), validate.load_shapes(paths, "quality"))
+    assessed = validate.with_survey_rows(validate.parse_lines(triples), paths.survey_rows_view)
+    quality = validate.run_quality(assessed, validate.load_shapes(paths, "quality"))
     report = validate.combined(quality, criteria)
     out.validation.mkdir()
     out.validation_report.write_text(validate.report_turtle(report), encoding="utf-8")

@@ -122,13 +122,7 @@ def read_surveys(folder: Path) -> list[Survey]:
     return found
 
 
-def the_survey(folder: Path) -> Survey:
-    """The one survey a build publishes today: the FY2019 report. More than one edition is not yet supported
-    (docs/survey-series.md says what remains)."""
-    found = read_surveys(folder)
-    if len(found) > 1:
-        names = ", ".join(str(s.definition) for s in found)
-        raise SourceError(
-            folder, None, f"{len(found)} survey files ({names}): one survey per build is supported so far"
-        )
-    return found[0]
+def first_survey(folder: Path) -> Survey:
+    """The survey that gives every network its key: the earliest fiscal year (then id). `build --source`
+    replaces its file; the report, the corrections and the network relations are about its rows."""
+    return min(read_surveys(folder), key=lambda s: (s.fiscal_year, s.id))

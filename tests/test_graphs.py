@@ -33,7 +33,7 @@ KINDS = [
     (r"https://w3id\.org/ryoiki-ld/def(#.*)?", "vocabulary"),
     (re.escape(QB) + r".*|http://purl\.org/linked-data/sdmx/.*", "vocabulary"),
     (r".*/id/(prefecture|municipality|secondary-medical-area|criterion)/[^/#]+", "reference"),
-    (r".*/id/(network|coverage-area|funding-record|correction|report|organization)/[^/]+", "networks"),
+    (r".*/id/(network|coverage-area|correction|report|organization)/[^/]+", "networks"),
     (r".*/id/dataset/fy2019|.*/id/observation/fy2019/\d{3}(#\w+)?|.*/id/assessment/fy2019/\d{3}-[a-g]", "fy2019"),
     (r".*/id/dataset/ryoiki-ld(#\w+)?|.*/id/(catalog|distribution|service|build|software)/[^/]+", "catalog"),
     (r"https://w3id\.org/ryoiki-ld/source/.*", "catalog"),

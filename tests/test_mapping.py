@@ -59,18 +59,17 @@ def test_sparql_reproduces_coverage_type_counts(dump):
     assert {r["notation"]: int(r["count"]) for r in rows} == report.COVERAGE_TYPES
 
 
-@pytest.mark.parametrize(
-    "subject", ["?n a rld:Network", "?n qb:dataSet <https://w3id.org/ryoiki-ld/id/dataset/fy2019>"]
-)
-def test_sparql_reproduces_single_institution_and_funding_figures(dump, subject):
-    """From the networks' FY2019 values, and from the FY2019 survey's observations."""
+def test_sparql_reproduces_single_institution_and_funding_figures(dump):
+    """From the FY2019 survey's observations (the networks themselves carry no survey values)."""
     prefix = "PREFIX qb: <http://purl.org/linked-data/cube#> "
+    subject = "?n qb:dataSet <https://w3id.org/ryoiki-ld/id/dataset/fy2019>"
     for prop, figure in [
         ("rld:disclosingInstitutions 1", report.ONE_DISCLOSING),
         ("rld:accessingInstitutions 1", report.ONE_ACCESSING),
         ("rld:hasOwnFunding false", report.NO_OWN_FUNDING),
     ]:
-        assert scalar(dump, f"{prefix}SELECT (COUNT(*) AS ?c) {{ {subject} ; {prop} }}") == figure, (subject, prop)
+        assert scalar(dump, f"{prefix}SELECT (COUNT(*) AS ?c) {{ {subject} ; {prop} }}") == figure, prop
+        assert scalar(dump, f"SELECT (COUNT(*) AS ?c) {{ ?n a rld:Network ; {prop} }}") == 0, prop
     assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?n a rld:Network }") == report.NETWORKS
 
 
@@ -90,27 +89,32 @@ def test_every_network_has_one_ja_label_a_prefecture_and_one_coverage_type(dump)
     assert bad == []
 
 
-def test_counts_are_typed_and_absent_when_unknown(built):
+def test_counts_are_typed_and_unknown_is_no_value(built):
+    """The counts are on the observations, typed as the ontology says; an unknown one is ""^^rld:NoValue, not 0."""
     nt = (built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8")
-    counts = [
-        ln
-        for ln in nt.splitlines()
-        if ln.startswith(f"<{BASE}id/network/") and ("Institutions>" in ln or "registeredPatients>" in ln)
-    ]
-    assert counts and all(ln.endswith("^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> .") for ln in counts)
-    assert f"<{BASE}id/network/114> <{RLD}accessingInstitutions>" not in nt
-    assert f"<{BASE}id/network/121> <{RLD}registeredPatients>" not in nt
-    assert f'<{BASE}id/network/121> <{RLD}participatingInstitutions> "5"^^' in nt
-
-
-def test_funding_records_only_where_printed(dump):
-    assert (
-        scalar(dump, "SELECT (COUNT(*) AS ?c) { ?r a rld:FundingRecord ; rld:amountJPY ?a ; rld:fiscalYear ?y }") == 215
+    counts = [ln for ln in nt.splitlines() if "Institutions> " in ln or "registeredPatients> " in ln]
+    counts = [ln for ln in counts if ln.startswith(f"<{BASE}id/")]
+    assert len(counts) == 218 * 4
+    assert all(ln.startswith(f"<{BASE}id/observation/fy2019/") for ln in counts)
+    assert all(
+        ln.endswith(("^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> .", f'""^^<{RLD}NoValue> .'))
+        for ln in counts
     )
-    rows = select(dump, f"SELECT ?a {{ <{BASE}id/network/109> rld:fundingRecord/rld:amountJPY ?a }}")
+    row = f"<{BASE}id/observation/fy2019/"
+    assert f'{row}114#accessingInstitutions> <{RLD}accessingInstitutions> ""^^<{RLD}NoValue> .' in nt
+    assert f'{row}121#registeredPatients> <{RLD}registeredPatients> ""^^<{RLD}NoValue> .' in nt
+    assert f'{row}121#participatingInstitutions> <{RLD}participatingInstitutions> "5"^^' in nt
+
+
+def test_fund_expenditure_is_a_number_only_where_printed(dump):
+    expenditure = "?o rld:fundExpenditureJPY ?a ; rld:fiscalYear ?y FILTER(isNumeric(?a))"
+    assert scalar(dump, f"SELECT (COUNT(*) AS ?c) {{ {expenditure} }}") == 215
+    assert scalar(dump, "SELECT (COUNT(*) AS ?c) { ?r a rld:FundingRecord }") == 0
+    rows = select(dump, f"SELECT ?a {{ ?o rld:network <{BASE}id/network/109> ; rld:fundExpenditureJPY ?a }}")
     assert rows == [{"a": "2588000"}]
     for no in ("061", "169", "170"):
-        assert select(dump, f"SELECT ?r {{ <{BASE}id/network/{no}> rld:fundingRecord ?r }}") == []
+        (row,) = select(dump, f"SELECT ?a {{ ?o rld:network <{BASE}id/network/{no}> ; rld:fundExpenditureJPY ?a }}")
+        assert row == {"a": ""}, no
 
 
 def test_row_061_is_a_combined_network_of_57_to_60(dump):

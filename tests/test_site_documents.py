@@ -39,7 +39,6 @@ def test_every_minted_resource_has_its_four_documents_in_both_languages(built, p
         "secondary-medical-area": 335,
         "network": 218,
         "coverage-area": 218,
-        "funding-record": 215,
         "prefecture": 47,
         "criterion": 7,
         "report": 1,

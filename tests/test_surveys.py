@@ -9,7 +9,7 @@ import pytest
 
 from ryoiki_ld.config import ROOT
 from ryoiki_ld.errors import SourceError
-from ryoiki_ld.surveys import read_survey, read_surveys, the_survey
+from ryoiki_ld.surveys import first_survey, read_survey, read_surveys
 
 from .support.cli import run_cli, tree_digest
 
@@ -24,7 +24,7 @@ def write(folder: Path, text: str, name: str = "s.toml") -> Path:
 
 
 def test_the_fy2019_survey():
-    survey = the_survey(ROOT / "surveys")
+    survey = first_survey(ROOT / "surveys")
     assert (survey.id, survey.fiscal_year, survey.format) == ("fy2019", 2019, "mhlw-report-text")
     assert survey.file == (ROOT / "data" / "source" / "mhlw-chiren-nw-fy2019.txt").resolve()
     assert survey.file.is_file() and survey.crosswalk is None

@@ -21,9 +21,11 @@ from .outcomes import (
     networks,
     run,
     run_criteria,
+    run_quality,
     survey_rows,
     validate_files,
     validate_graph,
+    with_survey_rows,
 )
 from .render import RENDERERS, render_github, render_json, render_text, report_ntriples, report_turtle
 
@@ -53,7 +55,9 @@ __all__ = [
     "report_turtle",
     "run",
     "run_criteria",
+    "run_quality",
     "survey_rows",
     "validate_files",
     "validate_graph",
+    "with_survey_rows",
 ]

@@ -72,12 +72,13 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
     if fmt is not formats.CSV:
         return read_rdf(path, fmt, limits)
     read_bounded(path, limits)
-    from .. import extract, link, mapping  # here: RDF input needs none of the table pipeline
+    from .. import extract, link, mapping, series, surveys  # here: RDF input needs none of the table pipeline
 
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
     links, _ = link.resolve_table(table, link.Gazetteer(paths))
-    return parse_lines(mapping.map_tables(table, links, settings))
+    one = series.single(table, surveys.first_survey(settings.surveys_dir), path)
+    return parse_lines(mapping.map_tables(one, links, settings))
 
 
 @lru_cache(maxsize=4)
@@ -98,11 +99,12 @@ def reference_triples(settings: Settings) -> frozenset[str]:
     columns = [c["name"] for c in json.loads(paths.csvw_metadata.read_text(encoding="utf-8"))["tableSchema"]["columns"]]
     import pandas as pd  # here: a cached entry needs neither pandas nor the mapping engine
 
-    from .. import extract, mapping
+    from .. import extract, mapping, series, surveys
 
     empty = extract.to_frame([], tuple(columns))
     no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
-    lines = frozenset(mapping.map_tables(empty, no_links, settings))
+    none = series.single(empty, surveys.first_survey(settings.surveys_dir), settings.source)
+    lines = frozenset(mapping.map_tables(none, no_links, settings))
     _write_cached(entry, lines)
     return lines
 

@@ -41,7 +41,7 @@ class Criterion:
 
 @dataclass(frozen=True)
 class NetworkRow:
-    network: str  # N-Triples form: a network, or a survey row standing for one (mappings/views/criteria.rq)
+    network: str  # N-Triples form: a network, or a survey row standing for one (mappings/views/survey_rows.rq)
     no: int | None  # survey row number, when it has one that is a number
     label: str  # Japanese label, or ""
     survey: str = ""  # the survey's id, for a survey row
@@ -128,32 +128,59 @@ def run(
     return Report(results, store, criteria_of(shapes), engine, focus_counts=counts)
 
 
-def run_criteria(
-    triples: list[ox.Triple],
-    shapes: list[ox.Triple],
-    view: Path,
-    engine: str = "oxigraph",
-    counted: set[str] | None = None,
-) -> Report:
-    """The criteria shapes over `triples` with each survey row standing for its network (`survey_rows`): a
-    network is assessed once per survey, and a network that survey rows stand for is not assessed itself
-    (its results are dropped and it is not counted). A network stated on its own (a network's file) is
-    assessed as it is."""
+@dataclass(frozen=True)
+class WithSurveyRows:
+    """A graph and the survey rows that stand for its networks (`survey_rows`), loaded in one store."""
+
+    triples: list[ox.Triple]  # the graph's and the rows'
+    store: ox.Store
+    rows: frozenset[str]  # the rows (N-Triples form)
+    represented: frozenset[str]  # the networks that rows stand for
+
+
+def with_survey_rows(triples: list[ox.Triple], view: Path) -> WithSurveyRows:
     store = ox.Store()
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     rows = survey_rows(store, view)
     store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in rows)
-    represented = frozenset(str(t.object) for t in rows if t.predicate.value == VOCABULARY + "network")
+    return WithSurveyRows(
+        [*triples, *rows],
+        store,
+        frozenset(str(t.subject) for t in rows),
+        frozenset(str(t.object) for t in rows if t.predicate.value == VOCABULARY + "network"),
+    )
+
+
+def run_quality(
+    graph: WithSurveyRows, shapes: list[ox.Triple], engine: str = "oxigraph", counted: set[str] | None = None
+) -> Report:
+    """The quality shapes over a graph and its survey rows: each survey's values are checked on the row that
+    stands for the network in that survey. The rows are checked, not counted (the counts are of the graph's own
+    resources)."""
+    return run(graph.triples, shapes, engine, counted, _copy(graph.store), graph.rows)
+
+
+def run_criteria(
+    graph: WithSurveyRows, shapes: list[ox.Triple], engine: str = "oxigraph", counted: set[str] | None = None
+) -> Report:
+    """The criteria shapes over a graph with each survey row standing for its network: a network is assessed once
+    per survey, and a network that survey rows stand for is not assessed itself (its results are dropped and it
+    is not counted). A network stated on its own (a network's file) is assessed as it is."""
     if counted is not None:
-        counted = counted | {str(t.subject) for t in rows}
-    report = run([*triples, *rows], shapes, engine, counted, store, represented)
-    report.results = [r for r in report.results if r.focus not in represented]
+        counted = counted | graph.rows
+    report = run(graph.triples, shapes, engine, counted, _copy(graph.store), graph.represented)
+    report.results = [r for r in report.results if r.focus not in graph.represented]
     return report
 
 
+def _copy(store: ox.Store) -> ox.Store:
+    copy = ox.Store()
+    copy.bulk_extend(store)
+    return copy
+
+
 def combined(quality: Report, criteria: Report) -> Report:
-    """One report of the quality shapes and the criteria (`run_criteria`) over the same graph. Its store holds
-    both inputs, so that results name their networks and survey rows."""
+    """One report of the quality shapes and the criteria over the same graph and its survey rows."""
     quality.store.bulk_extend(criteria.store)
     return Report(
         sorted(set(quality.results) | set(criteria.results)),
@@ -171,12 +198,15 @@ def validate_graph(
     engine: str = "oxigraph",
     counted: set[str] | None = None,
 ) -> Report:
-    """A shape set over `triples`: the quality shapes as they are, the criteria by `run_criteria`."""
+    """A shape set over `triples` and their survey rows (`run_quality`, `run_criteria`)."""
     paths = settings.paths
-    quality = run(triples, inputs.load_shapes(paths, "quality"), engine, counted) if shape_set != "criteria" else None
+    graph = with_survey_rows(triples, paths.survey_rows_view)
+    quality = (
+        run_quality(graph, inputs.load_shapes(paths, "quality"), engine, counted) if shape_set != "criteria" else None
+    )
     if shape_set == "quality":
         return quality
-    criteria = run_criteria(triples, inputs.load_shapes(paths, "criteria"), paths.criteria_view, engine, counted)
+    criteria = run_criteria(graph, inputs.load_shapes(paths, "criteria"), engine, counted)
     return criteria if quality is None else combined(quality, criteria)
 
 
@@ -220,10 +250,14 @@ def networks(store: ox.Store) -> list[NetworkRow]:
         SELECT ?network (SAMPLE(?n) AS ?no) (SAMPLE(?l) AS ?label) (SAMPLE(?s) AS ?survey) (SAMPLE(?a) AS ?about)
         WHERE {{
           ?network a/<{RDFS}subClassOf>* {rld("Network")} .
-          FILTER NOT EXISTS {{ ?row {rld("network")} ?network ; {rld("survey")} ?anySurvey }}
+          FILTER NOT EXISTS {{ ?row {rld("network")} ?network ; a {rld("Network")} }}
           OPTIONAL {{ ?network {rld("surveyRowNumber")} ?n }}
-          OPTIONAL {{ ?network {RDFS_LABEL} ?l FILTER(langMatches(lang(?l), "ja")) }}
-          OPTIONAL {{ ?network {rld("survey")}/<{DCTERMS}identifier> ?s ; {rld("network")} ?a }}
+          OPTIONAL {{
+            ?network {rld("survey")}/<{DCTERMS}identifier> ?s ; {rld("network")} ?a .
+            OPTIONAL {{ ?a {RDFS_LABEL} ?aboutLabel FILTER(langMatches(lang(?aboutLabel), "ja")) }}
+          }}
+          OPTIONAL {{ ?network {RDFS_LABEL} ?ownLabel FILTER(langMatches(lang(?ownLabel), "ja")) }}
+          BIND(COALESCE(?aboutLabel, ?ownLabel) AS ?l)
         }} GROUP BY ?network"""
     rows = [
         NetworkRow(
@@ -239,8 +273,8 @@ def networks(store: ox.Store) -> list[NetworkRow]:
 
 
 def survey_rows(store: ox.Store, view: Path) -> list[ox.Triple]:
-    """Each survey row in `store` as the criteria shapes see a network (`view`: mappings/views/criteria.rq),
-    so that a network is assessed once per survey."""
+    """Each survey row in `store` as the shapes see a network (`view`: mappings/views/survey_rows.rq): the
+    network's facts and that survey's values."""
     return sorted(store.query(view.read_text(encoding="utf-8")), key=str)
 
 

@@ -1,0 +1,154 @@
+"""A survey series: the real FY2019 survey and a SYNTHETIC FY2021 one (tests/series/, README.md there lists what is
+planted), built together with `build --surveys tests/series`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ryoiki_ld.config import ROOT
+
+from .support.cli import run_cli, tree_digest
+
+SERIES = ROOT / "tests" / "series"
+BASE = "https://w3id.org/ryoiki-ld/"
+RLD = BASE + "def#"
+FY2021_PRESENT = {1, 2, 3, 4, 6, 8}
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("series") / "build"
+    result = run_cli("build", "--surveys", SERIES, "--out", out)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def lines(out: Path) -> set[str]:
+    return set((out / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8").splitlines())
+
+
+def about(triples: set[str], *prefixes: str) -> set[str]:
+    return {t for t in triples if t.startswith(tuple(f"<{BASE}id/{p}" for p in prefixes))}
+
+
+def test_adding_a_survey_changes_no_fy2019_triple(built, series):
+    """Every triple about FY2019's networks, prefectures, areas, its cube and its assessments is as in the build of
+    FY2019 alone; what is new is about FY2021 and its two new networks."""
+    alone, both = lines(built), lines(series)
+    fy2019 = ("network/", "coverage-area/", "prefecture/", "municipality/", "secondary-medical-area/")
+    fy2019 += ("observation/fy2019/", "assessment/fy2019/", "dataset/fy2019>")
+    new_networks = {t for t in about(both, "network/219", "network/220", "coverage-area/219", "coverage-area/220")}
+    assert about(both, *fy2019) - new_networks == about(alone, *fy2019)
+    assert len(about(alone, *fy2019)) > 40_000
+    added = both - alone
+    assert all(
+        "/fy2021" in t or t in new_networks or "/id/build/" in t or "/source/" in t or "/id/distribution/" in t
+        for t in added
+    ), sorted(t for t in added if "/fy2021" not in t and t not in new_networks)[:5]
+
+
+def test_networks_first_seen_later_get_new_keys(series):
+    triples = lines(series)
+    for key, name in (("219", "【合成】道北オンライン連携ネット"), ("220", "【合成】多摩南部地域連携ネット")):
+        network = f"<{BASE}id/network/{key}>"
+        assert f'{network} <http://www.w3.org/2000/01/rdf-schema#label> "{name}"@ja .' in triples
+        assert f"{network} <http://www.w3.org/ns/prov#wasDerivedFrom> <{BASE}id/dataset/fy2021> ." in triples
+        assert not any(t.startswith(f"{network} <{RLD}surveyRowNumber>") for t in triples)  # not a FY2019 row
+    row7 = f"<{BASE}id/observation/fy2021/007>"
+    assert f"{row7} <{RLD}network> <{BASE}id/network/219> ." in triples
+    assert f"{row7} <{RLD}surveyRowNumber> \"7\"^^<http://www.w3.org/2001/XMLSchema#integer> ." in triples
+    # The renamed network keeps its key and its name as first printed; the slice has the new name.
+    assert f"<{BASE}id/observation/fy2021/003> <{RLD}network> <{BASE}id/network/003> ." in triples
+    assert f'<{BASE}id/observation/fy2021/003> <{RLD}nameAsPrinted> "南檜山医療ネット（ID-Link）" .' in triples
+    assert f'<{BASE}id/network/003> <{RLD}nameAsPrinted> "イ・ネット南檜山　　（ID-Link）" .' in triples
+
+
+def test_comparing_the_two_years_finds_exactly_the_planted_changes(series):
+    result = run_cli("query", "--out", series, "--format", "csv", f"@{ROOT / 'queries' / 'changes-between-surveys.rq'}")
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    key = lambda r: int(r["network"].rsplit("/", 1)[1])  # noqa: E731
+    found = {(key(r), r["change"], r["property"].removeprefix(RLD), r["before"], r["after"]) for r in rows}
+    absent = {k for k, change, *_ in found if change == "absent"}
+    assert absent == set(range(1, 219)) - FY2021_PRESENT
+    assert {f for f in found if f[1] != "absent"} == {
+        (1, "value", "participatingInstitutions", "58", "63"),
+        (2, "value", "registeredPatients", "2546", "3010"),
+        (3, "renamed", "nameAsPrinted", "イ・ネット南檜山　　（ID-Link）", "南檜山医療ネット（ID-Link）"),
+        (4, "value", "accessingInstitutions", "12", ""),  # 不明: ""^^rld:NoValue
+        (219, "new", "", "", ""),
+        (220, "new", "", "", ""),
+    }
+
+
+def test_each_survey_is_assessed_and_fy2019_outcomes_do_not_change(built, series):
+    alone = pd.read_csv(built / "validation" / "eligibility.csv")
+    both = pd.read_csv(series / "validation" / "eligibility.csv")
+    pd.testing.assert_frame_equal(both[both.survey == "fy2019"].reset_index(drop=True), alone)
+    fy2021 = both[both.survey == "fy2021"].set_index(["no", "criterion"])["outcome"]
+    assert len(fy2021) == 8 * 7
+    assert fy2021[(4, "d")] == "not_assessable"  # accessing institutions 不明 in FY2021 (12 in FY2019)
+    assert alone.set_index(["no", "criterion"])["outcome"][(4, "d")] == "met"
+    assert fy2021[(8, "a")] == "not_met"  # the new one-institution network
+
+
+def test_each_survey_has_its_graph(series):
+    quads = (series / "dump" / "ryoiki-ld.nq").read_text(encoding="utf-8").splitlines()
+    fy2021 = [q for q in quads if q.endswith(f"<{BASE}graph/fy2021> .")]
+    assert any(f"<{BASE}id/observation/fy2021/008#participatingInstitutions>" in q for q in fy2021)
+    assert any(q.startswith(f"<{BASE}id/assessment/fy2021/008-a>") for q in fy2021)
+    assert not any("/fy2019" in q.split(" ", 1)[0] for q in fy2021)
+
+
+def test_a_series_builds_byte_for_byte_the_same(series, tmp_path):
+    again = tmp_path / "again"
+    assert run_cli("build", "--surveys", SERIES, "--out", again).returncode == 0
+    assert tree_digest(again / "dump") == tree_digest(series / "dump")
+
+
+def copy_series(folder: Path) -> Path:
+    shutil.copytree(SERIES, folder)
+    toml = folder / "fy2019.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace('"../../data/', f'"{ROOT / "data"}/'),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "where", "says"),
+    [
+        ("fy2021-crosswalk.csv", "3,3,", "9,3,", "fy2021-crosswalk.csv:2", "row 9: the survey has no such row"),
+        ("fy2021-crosswalk.csv", "3,3,", "3,221,", "fy2021-crosswalk.csv:2", "network 221: no earlier survey gave"),
+        ("fy2021-crosswalk.csv", "3,3,", "3,1,", "fy2021-synthetic.csv:4", "network 001 is also the network of row 1"),
+        ("fy2021-synthetic.csv", ",2-2,001", ",2-2,300", "fy2021-synthetic.csv:2", "network 300: no earlier survey"),
+        ("fy2021-synthetic.csv", "2020,令和2年度", "2022,令和4年度", "fy2021-synthetic.csv:8", "after the survey's"),
+        ("fy2021.toml", 'id = "fy2021"', 'id = "fy2019"', "fy2021.toml:2", "id: 'fy2019' is already the id"),
+    ],
+    ids=["crosswalk row missing", "crosswalk key never given", "a key reused", "unknown key", "start year", "dup id"],
+)
+def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(
+    series, tmp_path, name, old, new, where, says
+):
+    folder = copy_series(tmp_path / "series")
+    edit(folder / name, old, new)
+    out = tmp_path / "out"
+    shutil.copytree(series, out, symlinks=True)
+    before = tree_digest(out)
+    result = run_cli("build", "--surveys", folder, "--out", out)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert f"{folder}/{where}" in result.stderr and says in result.stderr, result.stderr[-2000:]
+    assert tree_digest(out) == before
