@@ -92,8 +92,9 @@ def test_every_network_has_one_ja_label_a_prefecture_and_one_coverage_type(dump)
 def test_counts_are_typed_and_unknown_is_no_value(built):
     """The counts are on the observations, typed as the ontology says; an unknown one is ""^^rld:NoValue, not 0."""
     nt = (built / "dump" / "ryoiki-ld.nt").read_text(encoding="utf-8")
-    counts = [ln for ln in nt.splitlines() if "Institutions> " in ln or "registeredPatients> " in ln]
-    counts = [ln for ln in counts if ln.startswith(f"<{BASE}id/")]
+    properties = {f"<{RLD}{p}>" for p in ("participatingInstitutions", "disclosingInstitutions")}
+    properties |= {f"<{RLD}{p}>" for p in ("accessingInstitutions", "registeredPatients")}
+    counts = [ln for ln in nt.splitlines() if ln.split(" ", 2)[1] in properties]
     assert len(counts) == 218 * 4
     assert all(ln.startswith(f"<{BASE}id/observation/fy2019/") for ln in counts)
     assert all(
@@ -197,6 +198,9 @@ def test_every_declared_term_has_one_ja_and_one_en_label_and_definition():
         for predicate in (rdflib.RDFS.label, skos_def):
             langs = sorted(o.language for o in ontology.objects(term, predicate))
             assert langs == ["en", "ja"], (term, predicate, langs)
+        # A label names the term; a sentence belongs in the definition (one en label once held one).
+        for label in ontology.objects(term, rdflib.RDFS.label):
+            assert len(label) <= 60 and ". " not in label and "。" not in label, (term, str(label))
 
 
 # --- links to national open data ----------------------------------------------------------------------

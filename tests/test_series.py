@@ -62,7 +62,7 @@ def test_networks_first_seen_later_get_new_keys(series):
         assert not any(t.startswith(f"{network} <{RLD}surveyRowNumber>") for t in triples)  # not a FY2019 row
     row7 = f"<{BASE}id/observation/fy2021/007>"
     assert f"{row7} <{RLD}network> <{BASE}id/network/219> ." in triples
-    assert f"{row7} <{RLD}surveyRowNumber> \"7\"^^<http://www.w3.org/2001/XMLSchema#integer> ." in triples
+    assert f'{row7} <{RLD}surveyRowNumber> "7"^^<http://www.w3.org/2001/XMLSchema#integer> .' in triples
     # The renamed network keeps its key and its name as first printed; the slice has the new name.
     assert f"<{BASE}id/observation/fy2021/003> <{RLD}network> <{BASE}id/network/003> ." in triples
     assert f'<{BASE}id/observation/fy2021/003> <{RLD}nameAsPrinted> "南檜山医療ネット（ID-Link）" .' in triples
@@ -70,7 +70,7 @@ def test_networks_first_seen_later_get_new_keys(series):
 
 
 def test_comparing_the_two_years_finds_exactly_the_planted_changes(series):
-    result = run_cli("query", "--out", series, "--format", "csv", f"@{ROOT / 'queries' / 'changes-between-surveys.rq'}")
+    result = run_cli("query", "--out", series, "--format", "csv", f"@{SERIES / 'changes-between-surveys.rq'}")
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     key = lambda r: int(r["network"].rsplit("/", 1)[1])  # noqa: E731
@@ -140,9 +140,7 @@ def edit(path: Path, old: str, new: str) -> None:
     ],
     ids=["crosswalk row missing", "crosswalk key never given", "a key reused", "unknown key", "start year", "dup id"],
 )
-def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(
-    series, tmp_path, name, old, new, where, says
-):
+def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(series, tmp_path, name, old, new, where, says):
     folder = copy_series(tmp_path / "series")
     edit(folder / name, old, new)
     out = tmp_path / "out"
@@ -152,3 +150,54 @@ def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(
     assert result.returncode == 2, result.stderr[-2000:]
     assert f"{folder}/{where}" in result.stderr and says in result.stderr, result.stderr[-2000:]
     assert tree_digest(out) == before
+
+
+def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
+    from html.parser import HTMLParser
+
+    class Table(HTMLParser):
+        """The cells of the "values by survey" table, row by row."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.rows: list[list[str]] = []
+            self.inside = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table" and ("class", "survey-values") in attrs:
+                self.inside = True
+            elif self.inside and tag == "tr":
+                self.rows.append([])
+            elif self.inside and tag in ("td", "th"):
+                self.rows[-1].append("")
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.inside = False
+
+        def handle_data(self, data):
+            if self.inside and self.rows and self.rows[-1]:
+                self.rows[-1][-1] += data.strip()
+
+    def table(key: str) -> list[list[str]]:
+        parser = Table()
+        parser.feed((series / "site" / "doc" / "network" / f"{key}.html").read_text(encoding="utf-8"))
+        return parser.rows
+
+    header, fy2019, fy2021, change = table("004")
+    assert header[1:] == [
+        "参加医療機関数",
+        "開示医療機関数",
+        "アクセス医療機関数",
+        "登録患者数",
+        "基金執行額（円）",
+        "会費等自主財源の有無",
+    ]
+    assert "令和元年度調査" in fy2019[0] and "令和3年度調査" in fy2021[0] and "合成" in fy2021[0]
+    assert fy2019[1:] == ["35", "1", "12", "1,648", "0", "有"]
+    assert fy2021[1:] == ["35", "1", "不明", "1,648", "0", "有"]
+    assert change == ["前回調査からの増減", "±0", "±0", "—", "±0", "±0", "—"]
+    assert table("001")[-1][1] == "+5"  # participating 58 → 63
+    header, only = table("219")  # first seen in FY2021: one row, no change
+    assert "令和3年度調査" in only[0] and only[1:5] == ["12", "3", "9", "850"]
+    assert len(table("005")) == 2  # absent in FY2021: its FY2019 row only

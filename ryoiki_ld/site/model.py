@@ -250,13 +250,18 @@ def _notes(idx: Index, subject: str) -> dict[str, str]:
     return notes
 
 
-def survey_values(idx: Index, network: str) -> dict[str, str]:
-    """Measure property → value (N-Triples terms) of the network's row in the earliest survey it is in: what its
-    page and the charts show. A value the survey does not give as a number (""^^rld:NoValue) is left out."""
+def first_row(idx: Index, network: str) -> str | None:
+    """The network's row (slice) in the earliest survey it is in: the values and outcomes its page's key figures,
+    the charts and the criteria page show (its page's "values by survey" shows every survey)."""
     rows = [x for x in idx.subjects(rld("network"), network) if f"<{QB}Slice>" in idx.types(x)]
-    if not rows:
+    return min(rows, key=lambda x: (idx.one(x, rld("fiscalYear")) or "", x)) if rows else None
+
+
+def survey_values(idx: Index, first: str | None) -> dict[str, str]:
+    """Measure property → value (N-Triples terms) of a survey row. A value the survey does not give as a number
+    (""^^rld:NoValue) is left out."""
+    if first is None:
         return {}
-    first = min(rows, key=lambda x: (idx.one(x, rld("fiscalYear")) or "", x))
     values = {}
     for observation in idx.values(first, f"<{QB}observation>"):
         measure = idx.one(observation, f"<{QB}measureType>")
@@ -270,7 +275,9 @@ def collect_networks(idx: Index) -> list[Network]:
     networks = []
     for s in sorted(s for s, p in idx.inverse.get(NETWORK, ()) if p == RDF_TYPE):
         area = idx.one(s, rld("coverageArea"))
-        values = survey_values(idx, s)
+        first = first_row(idx, s)
+        values = survey_values(idx, first)
+        dataset = next(iter(idx.subjects(f"<{QB}slice>", first)), None) if first else None
         own = values.get(rld("hasOwnFunding"))
         networks.append(
             Network(
@@ -289,7 +296,7 @@ def collect_networks(idx: Index) -> list[Network]:
                 assessments={
                     iri(idx.one(a, rld("criterion")) or "<>").rsplit("/", 1)[-1]: a
                     for a in idx.subjects(rld("network"), s)
-                    if idx.one(a, rld("criterion"))
+                    if idx.one(a, rld("criterion")) and idx.one(a, rld("survey")) == dataset
                 },
             )
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from decimal import Decimal
 from types import SimpleNamespace
 
 from markupsafe import Markup, escape
@@ -151,6 +152,50 @@ def _short_prefecture_name(name: str, lang: str) -> str:
     return name
 
 
+SURVEY_MEASURES = (*(prop for _, prop, _ in MEASURES), rld("fundExpenditureJPY"), rld("hasOwnFunding"))
+
+
+def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNamespace], list[Markup], list]:
+    """The network's row in each survey (a slice of its data cube), oldest first: each measure's value, or the
+    status that says why there is no number; and, when there are two or more, the change from the one before the
+    last to the last (numbers only). Returns (rows, column labels, change)."""
+    idx, t = data.idx, h.t
+    slices = [s for s in idx.subjects(rld("network"), n.term) if f"<{QB}Slice>" in idx.types(s)]
+    slices.sort(key=lambda s: (idx.one(s, rld("fiscalYear")) or "", s))
+    rows, numbers = [], []
+    for s in slices:
+        values, found = {}, {}
+        for observation in idx.values(s, f"<{QB}observation>"):
+            measure = idx.one(observation, f"<{QB}measureType>")
+            value = idx.one(observation, measure) if measure else None
+            status = idx.one(observation, rld("observationStatus"))
+            if value is not None and literal(value)[2] != VOCABULARY + "NoValue":
+                text = literal(value)[0]
+                found[measure] = Decimal(text) if text not in ("true", "false") else None
+                values[measure] = t["yes" if text == "true" else "no"] if found[measure] is None else number(text)
+            elif status:
+                values[measure] = Markup(f'<span class="unknown">{h.label(status)}</span>')
+        numbers.append(found)
+        dataset = next(iter(idx.subjects(f"<{QB}slice>", s)), None)
+        rows.append(
+            SimpleNamespace(
+                label=h.label(dataset) if dataset else h.label(s),
+                href=h.href(s),
+                cells=[values.get(m, "—") for m in SURVEY_MEASURES],
+            )
+        )
+    change = []
+    if len(numbers) >= 2:
+        before, after = numbers[-2], numbers[-1]
+        for m in SURVEY_MEASURES:
+            if before.get(m) is not None and after.get(m) is not None:
+                delta = after[m] - before[m]
+                change.append(("+" if delta > 0 else "±" if delta == 0 else "−") + number(abs(delta)))
+            else:
+                change.append("—")
+    return rows, [h.label(m) for m in SURVEY_MEASURES], change
+
+
 def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
     """What a network's section shows. Records are namespaces, not dicts: a template reads `n.figures` as an
     attribute, which Jinja tries first (on a dict it fails with an exception before Jinja tries the key)."""
@@ -173,12 +218,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
     own = None if n.own_funding is None else t["yes" if n.own_funding else "no"]
     figures.append((h.label(rld("hasOwnFunding")), own, note("own_funding")))
 
-    # The network's values in each survey, as the data cube publishes them (a slice per survey row).
-    surveys = [
-        SimpleNamespace(label=h.label(s), href=h.href(s))
-        for s in sorted(idx.subjects(rld("network"), n.term))
-        if f"<{QB}Slice>" in idx.types(s)
-    ]
+    surveys, survey_columns, survey_change = values_by_survey(data, h, n)
 
     outcomes = []
     for c in data.criteria:
@@ -222,6 +262,8 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
     return SimpleNamespace(
         figures=figures,
         surveys=surveys,
+        survey_columns=survey_columns,
+        survey_change=survey_change,
         outcomes=outcomes,
         comparison=comparison,
         prefecture=h.link(n.prefecture) if n.prefecture else "",
