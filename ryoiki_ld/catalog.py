@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
-from . import iris, mapping
+from . import graphs, iris, mapping
 from .config import CATALOG_FILES, Output, Settings
 from .errors import RyoikiError
-from .rdf import DCAT, DCTERMS, FOAF, PREFIXES, RDFS, SCHEMA, SPDX, VCARD, XSD, prefixes
+from .rdf import DCAT, DCTERMS, FOAF, PREFIXES, QB, RDFS, SCHEMA, SPDX, TABLE, VCARD, XSD, prefixes
 
-VOID_PREFIXES = {**PREFIXES, **prefixes("void")}
+VOID_PREFIXES = {**PREFIXES, **prefixes("void", "sd")}
 # DCAT 3 declares dcat:byteSize's range; Oxigraph would otherwise keep it as xsd:integer.
 _RANGES = {f"<{DCAT}byteSize> <{RDFS}range> <{XSD}nonNegativeInteger> ."}
 
@@ -117,21 +117,38 @@ def subjects_of(lines: set[str]) -> set[str]:
     return {line.split(" ", 1)[0] for line in lines}
 
 
+# A linked resource's parts stay out of the record: an edition's qb:slice links (one per survey row) are its data.
+_NOT_IN_RECORD = (f" <{QB}slice> ",)
+
+
 def record_of(triples: set[str], subjects: set[str]) -> set[str]:
-    """Every triple about the catalogue's resources and about the dataset's resources they link to directly."""
+    """Every triple about the catalogue's resources and about the dataset's resources they link to directly, with
+    those resources' fragments (a survey edition's period), but not a survey edition's slices."""
     own = {line for line in triples if line.split(" ", 1)[0] in subjects}
     linked = {line.rsplit(" ", 2)[1] for line in own if line.rsplit(" ", 2)[1].startswith("<")}
-    return own | {line for line in triples if line.split(" ", 1)[0] in linked - subjects}
+    linked -= subjects
+    fragments = tuple(iri[:-1] + "#" for iri in linked)  # a linked resource's own parts (`…/fy2019#fiscal-year`)
+    return own | {
+        line
+        for line in triples
+        if (line.split(" ", 1)[0] in linked or line.startswith(fragments))
+        and not any(p in line for p in _NOT_IN_RECORD)
+    }
 
 
 def void_turtle(triples: set[str], config: dict[str, str], settings: Settings) -> bytes:
-    """The VoID description, every number counted over the graph by mappings/void/void.rq."""
+    """The VoID description, every number counted over the graph by mappings/void/: the whole dataset (the union
+    of its named graphs, as the endpoint's default graph is) and each named graph as a subset."""
     store = ox.Store()
-    text = "\n".join(sorted(triples)) + "\n" + mapping.config_ntriples(config)
-    store.load(input=text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    quads = graphs.nquads(triples, graphs.build_table(settings))
+    store.load(input=("\n".join(quads) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    settings_graph = ox.NamedNode(TABLE + "config")
+    store.load(
+        input=mapping.config_ntriples(config).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=settings_graph
+    )
     lines: set[str] = set()
     for path in sorted(settings.paths.void_mappings.glob("*.rq")):
-        result = store.query(path.read_text(encoding="utf-8"))
+        result = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
         lines.update(result.serialize(format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines())
     lines.discard("")
     ordered = [

@@ -14,6 +14,7 @@ from .rdf import ONTOLOGY
 ID = "id/"
 VOCABULARY_DOCUMENT = "doc/def"  # the document of the ontology and every vocabulary term
 PROJECT = "ryoiki-ld"  # the key of the dataset, the catalogue and the software that publish it
+SERIES = "chiren-nw-survey"  # the key of the dcat:DatasetSeries of the survey's editions (data/catalog/catalog.ttl)
 # Kinds whose keys have more than one segment, and how many "/" a key of theirs holds: an observation is keyed by
 # its survey and row (`id/observation/fy2019/001`), an assessment by its survey and row-criterion
 # (`id/assessment/fy2019/001-a`). Every other key is one segment.
@@ -31,6 +32,10 @@ def id_space(base: str) -> str:
 
 def dataset_iri(base: str) -> str:
     return resource_iri(base, "dataset", PROJECT)
+
+
+def series_iri(base: str) -> str:
+    return resource_iri(base, "dataset", SERIES)
 
 
 def catalog_iri(base: str) -> str:

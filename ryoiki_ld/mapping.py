@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyoxigraph as ox
 
-from . import __version__, surveys
+from . import __version__, iris, surveys
 from .config import Settings
 from .errors import SourceError
 from .rdf import INTEGER_SUBTYPES, PREFIXES, RDFS, TABLE, XSD, error_position
@@ -111,6 +111,8 @@ def mapping_config(settings: Settings) -> dict[str, str]:
         "surveyFiscalYear": str(survey.fiscal_year),
         "surveyTitleJa": survey.title_ja,
         "surveyTitleEn": survey.title_en,
+        "seriesIri": iris.series_iri(settings.base_iri),
+        "catalogIri": iris.catalog_iri(settings.base_iri),
     }
 
 

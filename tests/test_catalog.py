@@ -15,8 +15,8 @@ import rdflib
 from pyshacl import validate
 
 from ryoiki_ld import __version__
-from ryoiki_ld.config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, ROOT
-from ryoiki_ld.store import UNION_DEFAULT_GRAPH
+from ryoiki_ld.config import DEFAULT_BASE_IRI, DEFAULT_SOURCE, ROOT, Output
+from ryoiki_ld.store import UNION_DEFAULT_GRAPH, read_manifest
 
 from .support.cli import run_cli
 
@@ -167,9 +167,20 @@ def test_void_names_the_endpoint_the_dumps_and_the_uri_space(void):
     d = rdflib.URIRef(DATASET)
     assert void.value(d, VOID.sparqlEndpoint) == rdflib.URIRef(BASE + "sparql")
     assert {str(o) for o in void.objects(d, VOID.dataDump)} == {
-        BASE + f"dump/ryoiki-ld.{x}" for x in ("ttl", "nt", "jsonld")
+        BASE + f"dump/ryoiki-ld.{x}" for x in ("ttl", "nt", "jsonld", "nq")
     }
     assert str(void.value(d, VOID.uriSpace)) == BASE + "id/"
+
+
+def test_void_has_a_subset_per_named_graph_with_its_counts(void, built):
+    sd_name = rdflib.URIRef("http://www.w3.org/ns/sparql-service-description#name")
+    subsets = {
+        str(void.value(s, sd_name)): void.value(s, VOID.triples).toPython()
+        for s in void.objects(rdflib.URIRef(DATASET), VOID.subset)
+        if void.value(s, sd_name) is not None
+    }
+    assert subsets == read_manifest(Output(built)).graphs
+    assert set(subsets) == {BASE + f"graph/{g}" for g in ("fy2019", "vocabulary", "reference", "networks", "catalog")}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -34,8 +34,14 @@ KINDS = [
     (re.escape(QB) + r".*|http://purl\.org/linked-data/sdmx/.*", "vocabulary"),
     (r".*/id/(prefecture|municipality|secondary-medical-area|criterion)/[^/#]+", "reference"),
     (r".*/id/(network|coverage-area|correction|report|organization)/[^/]+", "networks"),
-    (r".*/id/dataset/fy2019|.*/id/observation/fy2019/\d{3}(#\w+)?|.*/id/assessment/fy2019/\d{3}-[a-g]", "fy2019"),
-    (r".*/id/dataset/ryoiki-ld(#\w+)?|.*/id/(catalog|distribution|service|build|software)/[^/]+", "catalog"),
+    (
+        r".*/id/dataset/fy2019(#fiscal-year)?|.*/id/observation/fy2019/\d{3}(#\w+)?|.*/id/assessment/fy2019/\d{3}-[a-g]",
+        "fy2019",
+    ),
+    (
+        r".*/id/dataset/(ryoiki-ld|chiren-nw-survey)(#\w+)?|.*/id/(catalog|distribution|service|build|software)/[^/]+",
+        "catalog",
+    ),
     (r"https://w3id\.org/ryoiki-ld/source/.*", "catalog"),
     (r"https://creativecommons\.org/licenses/.*|https://www\.digital\.go\.jp/resources/open_data/.*", "catalog"),
 ]
@@ -106,8 +112,16 @@ def test_every_triple_is_in_the_graph_of_its_subjects_kind(quads):
 def test_the_survey_graph_holds_exactly_the_cube_and_the_assessments(quads):
     survey = [q for q in quads if q.graph_name.value == GRAPH + "fy2019"]
     kinds = Counter(q.object.value for q in survey if q.predicate.value.endswith("#type"))
-    assert kinds == {QB + "DataSet": 1, QB + "Slice": 218, QB + "Observation": 1308, RLD + "CriterionAssessment": 1526}
-    assert len({q.subject for q in survey}) == 1 + 218 + 1308 + 1526
+    dcat, dcterms = "http://www.w3.org/ns/dcat#", "http://purl.org/dc/terms/"
+    assert kinds == {
+        QB + "DataSet": 1,
+        dcat + "Dataset": 1,  # the same resource: the edition in the catalogue
+        dcterms + "PeriodOfTime": 1,  # its fiscal year, id/dataset/fy2019#fiscal-year
+        QB + "Slice": 218,
+        QB + "Observation": 1308,
+        RLD + "CriterionAssessment": 1526,
+    }
+    assert len({q.subject for q in survey}) == 1 + 1 + 218 + 1308 + 1526
     cube = {q.subject for q in quads if q.predicate.value.endswith("#type") and q.object.value.startswith(QB)}
     assert {s for s in cube if "/id/" in s.value} <= {q.subject for q in survey}
 

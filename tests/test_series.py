@@ -201,3 +201,29 @@ def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
     header, only = table("219")  # first seen in FY2021: one row, no change
     assert "令和3年度調査" in only[0] and only[1:5] == ["12", "3", "9", "850"]
     assert len(table("005")) == 2  # absent in FY2021: its FY2019 row only
+
+
+def test_the_catalogue_lists_each_edition_in_the_series_and_conforms_to_dcat_ap(series):
+    import rdflib
+    from pyshacl import validate
+
+    catalog = rdflib.Graph().parse(series / "site" / "catalog.ttl")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    dataset = rdflib.Namespace(BASE + "id/dataset/")
+    fy2019, fy2021, survey_series = dataset.fy2019, dataset.fy2021, dataset["chiren-nw-survey"]
+    assert (survey_series, rdflib.RDF.type, dcat.DatasetSeries) in catalog
+    assert set(catalog.objects(rdflib.URIRef(BASE + "id/catalog/ryoiki-ld"), dcat.dataset)) == {
+        dataset["ryoiki-ld"],
+        fy2019,
+        fy2021,
+    }
+    assert {e for e in catalog.subjects(dcat.inSeries, survey_series)} == {fy2019, fy2021}
+    assert catalog.value(survey_series, dcat.first) == fy2019 and catalog.value(survey_series, dcat.last) == fy2021
+    assert catalog.value(fy2021, dcat.prev) == fy2019 and catalog.value(fy2019, dcat.prev) is None
+    period = catalog.value(fy2021, rdflib.DCTERMS.temporal)
+    assert str(catalog.value(period, dcat.startDate)) == "2021-04-01"
+    assert str(catalog.value(period, dcat.endDate)) == "2022-03-31"
+    assert not list(catalog.triples((None, rdflib.URIRef("http://purl.org/linked-data/cube#slice"), None)))
+    shapes = rdflib.Graph().parse(ROOT / "tests" / "dcat_ap" / "dcat-ap-3.ttl")
+    conforms, _, text = validate(catalog, shacl_graph=shapes, inference="none")
+    assert conforms, text

@@ -46,7 +46,7 @@ def test_every_minted_resource_has_its_four_documents_in_both_languages(built, p
         "def": 1,
         "correction": 4,
         "distribution": 15,
-        "dataset": 2,  # the publication (ryoiki-ld) and the FY2019 survey's qb:DataSet (fy2019)
+        "dataset": 3,  # the publication (ryoiki-ld), the survey series (chiren-nw-survey), the FY2019 edition (fy2019)
         "observation": 218,  # a row of the FY2019 survey each: observation/fy2019/001, its six values in it
         "catalog": 1,
         "service": 1,
