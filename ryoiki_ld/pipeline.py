@@ -143,13 +143,16 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo
         network=surveyed["about"].str.strip("<>"),
     ).drop(columns="about")
     config = mapping.mapping_config(settings)
-    triples |= mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
-    assessed = validate.with_survey_rows(validate.parse_lines(triples), paths.survey_rows_view)
-    quality = validate.run_quality(assessed, validate.load_shapes(paths, "quality"))
+    assessments = mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings) - triples
+    triples |= assessments
+    # The survey rows do not depend on the assessments: the same graph, with the assessments added.
+    quality = validate.run_quality(
+        graph.extended(validate.parse_lines(assessments)), validate.load_shapes(paths, "quality")
+    )
     report = validate.combined(quality, criteria)
     out.validation.mkdir()
     out.validation_report.write_text(validate.report_turtle(report), encoding="utf-8")
-    eligibility = validate.eligibility_table(report)
+    eligibility = validate.eligibility_table(outcomes)
     eligibility.to_csv(out.eligibility, index=False, lineterminator="\n")
     counts = eligibility.groupby(["criterion", "outcome"]).size().unstack(fill_value=0)
     for key, row in counts.iterrows():

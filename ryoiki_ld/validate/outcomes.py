@@ -137,6 +137,12 @@ class WithSurveyRows:
     rows: frozenset[str]  # the rows (N-Triples form)
     represented: frozenset[str]  # the networks that rows stand for
 
+    def extended(self, triples: list[ox.Triple]) -> WithSurveyRows:
+        """The same graph and rows with `triples` added (to this store too): what the rows are made of does not
+        change (the build adds the assessments)."""
+        self.store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+        return WithSurveyRows([*self.triples, *triples], self.store, self.rows, self.represented)
+
 
 def with_survey_rows(triples: list[ox.Triple], view: Path) -> WithSurveyRows:
     store = ox.Store()
@@ -157,7 +163,7 @@ def run_quality(
     """The quality shapes over a graph and its survey rows: each survey's values are checked on the row that
     stands for the network in that survey. The rows are checked, not counted (the counts are of the graph's own
     resources)."""
-    return run(graph.triples, shapes, engine, counted, _copy(graph.store), graph.rows)
+    return run(graph.triples, shapes, engine, counted, graph.store, graph.rows)
 
 
 def run_criteria(
@@ -168,20 +174,15 @@ def run_criteria(
     is not counted). A network stated on its own (a network's file) is assessed as it is."""
     if counted is not None:
         counted = counted | graph.rows
-    report = run(graph.triples, shapes, engine, counted, _copy(graph.store), graph.represented)
+    report = run(graph.triples, shapes, engine, counted, graph.store, graph.represented)
     report.results = [r for r in report.results if r.focus not in graph.represented]
     return report
 
 
-def _copy(store: ox.Store) -> ox.Store:
-    copy = ox.Store()
-    copy.bulk_extend(store)
-    return copy
-
-
 def combined(quality: Report, criteria: Report) -> Report:
     """One report of the quality shapes and the criteria over the same graph and its survey rows."""
-    quality.store.bulk_extend(criteria.store)
+    if quality.store is not criteria.store:
+        quality.store.bulk_extend(criteria.store)
     return Report(
         sorted(set(quality.results) | set(criteria.results)),
         quality.store,
@@ -337,9 +338,9 @@ def _messages(results: list[shacl.Result], lang: str) -> str:
     return " ".join(texts)
 
 
-def eligibility_table(report: Report) -> pd.DataFrame:
-    """validation/eligibility.csv: survey, no, criterion, outcome for every survey row and criterion."""
-    outcomes = assessment_frame(report)
+def eligibility_table(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """validation/eligibility.csv: survey, no, criterion, outcome for every survey row and criterion, from the
+    outcomes (`assessment_frame`)."""
     outcomes = outcomes[(outcomes["survey"] != "") & outcomes["no"].notna()]
     columns = ["survey", "no", "criterion", "outcome"]
     return outcomes[columns].sort_values(columns[:3]).reset_index(drop=True)
