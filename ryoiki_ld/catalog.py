@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
-from . import graphs, iris, mapping
+from . import iris, mapping
 from .config import CATALOG_FILES, Output, Settings
 from .errors import RyoikiError
 from .rdf import DCAT, DCTERMS, FOAF, PREFIXES, QB, RDFS, SCHEMA, SPDX, TABLE, VCARD, XSD, prefixes
@@ -77,7 +77,7 @@ def publish(settings: Settings, out: Output, triples: set[str]) -> Published:
     mapping.write_dumps(mapping.restore_declared_ranges(record, _RANGES), out.catalog_file("dcat").with_suffix(""))
     void = out.catalog_file("void")
     void.parent.mkdir(parents=True, exist_ok=True)
-    void.write_bytes(void_turtle(triples, config, settings))
+    void.write_bytes(void_turtle(out.dump_nq, config, settings))
     store = _store(record)
     _write_json(out.catalog_file("ckan"), ckan_package(store, settings))
     dataset = schema_org(store, settings)
@@ -136,12 +136,12 @@ def record_of(triples: set[str], subjects: set[str]) -> set[str]:
     }
 
 
-def void_turtle(triples: set[str], config: dict[str, str], settings: Settings) -> bytes:
-    """The VoID description, every number counted over the graph by mappings/void/: the whole dataset (the union
-    of its named graphs, as the endpoint's default graph is) and each named graph as a subset."""
+def void_turtle(dump_nq: Path, config: dict[str, str], settings: Settings) -> bytes:
+    """The VoID description, every number counted over the graph (the build's N-Quads dump) by mappings/void/:
+    the whole dataset (the union of its named graphs, as the endpoint's default graph is) and each named graph as
+    a subset."""
     store = ox.Store()
-    quads = graphs.nquads(triples, graphs.build_table(settings))
-    store.load(input=("\n".join(quads) + "\n").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(dump_nq), format=ox.RdfFormat.N_QUADS)
     settings_graph = ox.NamedNode(TABLE + "config")
     store.load(
         input=mapping.config_ntriples(config).encode("utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=settings_graph
