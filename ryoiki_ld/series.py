@@ -62,10 +62,18 @@ class Series:
         return keys
 
     def rows(self) -> pd.DataFrame:
-        """One row per survey row (a slice of the data cube): survey id, row number, network key, name as printed."""
+        """One row per survey row (a slice of the data cube): survey id, row number, network key, name as printed,
+        and where it was read (lines of which file)."""
         frames = [
             pd.DataFrame(
-                {"survey": e.survey.id, "no": e.table["no"], "network": e.table["network"], "name": e.table["name"]}
+                {
+                    "survey": e.survey.id,
+                    "no": e.table["no"],
+                    "network": e.table["network"],
+                    "name": e.table["name"],
+                    "source_lines": e.table["source_lines"],
+                    "source_file": e.source.name,
+                }
             )
             for e in self.editions
         ]

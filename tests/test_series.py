@@ -185,7 +185,7 @@ def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
         return parser.rows
 
     header, fy2019, fy2021, change = table("004")
-    assert header[1:] == [
+    measures = [
         "参加医療機関数",
         "開示医療機関数",
         "アクセス医療機関数",
@@ -193,10 +193,13 @@ def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
         "基金執行額（円）",
         "会費等自主財源の有無",
     ]
+    assert header[1:] == [*measures, "出典の行"]
     assert "令和元年度調査" in fy2019[0] and "令和3年度調査" in fy2021[0] and "合成" in fy2021[0]
-    assert fy2019[1:] == ["35", "1", "12", "1,648", "0", "有"]
-    assert fy2021[1:] == ["35", "1", "不明", "1,648", "0", "有"]
-    assert change == ["前回調査からの増減", "±0", "±0", "—", "±0", "±0", "—"]
+    assert fy2019[1:] == ["35", "1", "12", "1,648", "0", "有", "218-222"]  # the lines of the report text
+    assert fy2021[1:] == ["35", "1", "不明", "1,648", "0", "有", "5-5"]  # the line of the synthetic CSV
+    assert change == ["前回調査からの増減", "±0", "±0", "—", "±0", "±0", "—", ""]
+    page = (series / "site" / "doc" / "network" / "004.html").read_text(encoding="utf-8")
+    assert '<a href="../../source/mhlw-chiren-nw-fy2019.txt#line=217,222">218-222</a>' in page
     assert table("001")[-1][1] == "+5"  # participating 58 → 63
     header, only = table("219")  # first seen in FY2021: one row, no change
     assert "令和3年度調査" in only[0] and only[1:5] == ["12", "3", "9", "850"]

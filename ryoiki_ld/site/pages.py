@@ -157,8 +157,9 @@ SURVEY_MEASURES = (*(prop for _, prop, _ in MEASURES), rld("fundExpenditureJPY")
 
 def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNamespace], list[Markup], list]:
     """The network's row in each survey (a slice of its data cube), oldest first: each measure's value, or the
-    status that says why there is no number; and, when there are two or more, the change from the one before the
-    last to the last (numbers only). Returns (rows, column labels, change)."""
+    status that says why there is no number, and the source lines it was read from; and, when there are two or
+    more, the change from the one before the last to the last (numbers only). Returns (rows, column labels,
+    change)."""
     idx, t = data.idx, h.t
     slices = [s for s in idx.subjects(rld("network"), n.term) if f"<{QB}Slice>" in idx.types(s)]
     slices.sort(key=lambda s: (idx.one(s, rld("fiscalYear")) or "", s))
@@ -177,11 +178,16 @@ def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNa
                 values[measure] = Markup(f'<span class="unknown">{h.label(status)}</span>')
         numbers.append(found)
         dataset = next(iter(idx.subjects(f"<{QB}slice>", s)), None)
+        lines = idx.one(s, rld("sourceLines"))
+        locations = [h.href(loc) for loc in sorted(idx.values(s, rld("sourceLocation")))]
         rows.append(
             SimpleNamespace(
                 label=h.label(dataset) if dataset else h.label(s),
                 href=h.href(s),
                 cells=[values.get(m, "—") for m in SURVEY_MEASURES],
+                # Where the row was read: a link into the source when the site publishes that file.
+                source=literal(lines)[0] if lines else None,
+                source_href=locations[0] if locations else None,
             )
         )
     change = []
