@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyoxigraph as ox
 
-from . import iris, mapping
+from . import iris, mapping, surveys
 from .config import CATALOG_FILES, Output, Settings
 from .errors import RyoikiError
 from .rdf import DCAT, DCTERMS, FOAF, PREFIXES, QB, RDFS, SCHEMA, SPDX, TABLE, VCARD, XSD, prefixes
@@ -34,7 +34,7 @@ def metadata(settings: Settings) -> set[str]:
     """
     paths = settings.paths
     record = mapping.load_rdf(paths.catalog_metadata, base_iri=settings.base_iri)
-    tables = {"distributions": mapping.read_table(paths.distributions)}
+    tables = {"distributions": distribution_table(settings)}
     return record | mapping.run_mappings(tables, mapping.mapping_config(settings), paths.catalog_mappings)
 
 
@@ -68,7 +68,7 @@ def publish(settings: Settings, out: Output, triples: set[str]) -> Published:
     ).astype({"byte_size": "Int64"})
     config = mapping.mapping_config(settings)
     sized = mapping.run_mappings(
-        {"distributions": mapping.read_table(settings.paths.distributions), "files": files},
+        {"distributions": distribution_table(settings), "files": files},
         config,
         settings.paths.catalog_mappings,
     )
@@ -85,14 +85,39 @@ def publish(settings: Settings, out: Output, triples: set[str]) -> Published:
     return Published(downloads, {key: out.catalog_file(key) for key in CATALOG_FILES}, dataset)
 
 
+def distribution_table(settings: Settings) -> pd.DataFrame:
+    """What a build publishes: data/catalog/distributions.csv, and the source file of every survey after the first
+    (the first survey's is the `source` row), with origin `survey:{id}`."""
+    table = mapping.read_table(settings.paths.distributions)
+    later = sorted(surveys.read_surveys(settings.surveys_dir), key=lambda s: (s.fiscal_year, s.id))[1:]
+    rows = [
+        {
+            "key": f"source-{s.id}",
+            "path": f"source/{s.file.name}",
+            "origin": f"survey:{s.id}",
+            "media_type": surveys.FORMATS[s.format][0],
+            "format": surveys.FORMATS[s.format][1],
+            "conforms_to": "",
+            "title_ja": f"{s.title_ja}（出典）",
+            "title_en": f"{s.title_en} (source)",
+            "description_ja": "調査の表（加工前、パイプラインの入力）。",
+            "description_en": "The survey's table, unprocessed: the pipeline's input.",
+        }
+        for s in later
+    ]
+    return pd.concat([table, pd.DataFrame(rows, columns=table.columns, dtype=str)], ignore_index=True).fillna("")
+
+
 def copy_downloads(settings: Settings, out: Output) -> list[Download]:
     """Publish every distribution's file at its path under the site, with its size and SHA-256."""
     published = []
-    for d in mapping.read_table(settings.paths.distributions).itertuples():
+    files = {f"survey:{s.id}": s.file for s in surveys.read_surveys(settings.surveys_dir)}
+    for d in distribution_table(settings).itertuples():
         origin = {
             "build": out.root / d.path,
             "project": settings.paths.root / d.path,
             "source": settings.source,
+            **files,
         }[d.origin]
         if not origin.is_file():
             raise RyoikiError(f"{settings.paths.distributions}: distribution {d.key}: {origin} was not written")

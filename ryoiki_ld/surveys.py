@@ -14,8 +14,9 @@ from pathlib import Path
 from .errors import SourceError
 
 # mhlw-report-text: the FY2019 report's text, read by `extract`; tidy-csv: the columns of networks.csv (its CSVW
-# description, data/networks.csv-metadata.json) and `network`.
-FORMATS = ("mhlw-report-text", "tidy-csv")
+# description, data/networks.csv-metadata.json) and `network`. Each with the media type and EU file type its file is
+# published with (a survey's source is a download: catalog.py).
+FORMATS = {"mhlw-report-text": ("text/plain", "TXT"), "tidy-csv": ("text/csv", "CSV")}
 _REQUIRED = {
     "id": str,
     "fiscal_year": int,

@@ -230,3 +230,18 @@ def test_the_catalogue_lists_each_edition_in_the_series_and_conforms_to_dcat_ap(
     shapes = rdflib.Graph().parse(ROOT / "tests" / "dcat_ap" / "dcat-ap-3.ttl")
     conforms, _, text = validate(catalog, shacl_graph=shapes, inference="none")
     assert conforms, text
+
+
+def test_a_later_survey_s_source_is_published_and_its_rows_link_into_it(series):
+    import rdflib
+
+    published = series / "site" / "source" / "fy2021-synthetic.csv"
+    assert published.read_bytes() == (SERIES / "fy2021-synthetic.csv").read_bytes()
+    catalog = rdflib.Graph().parse(series / "site" / "catalog.ttl")
+    dcat = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+    distribution = rdflib.URIRef(BASE + "id/distribution/source-fy2021")
+    assert catalog.value(distribution, dcat.downloadURL) == rdflib.URIRef(BASE + "source/fy2021-synthetic.csv")
+    assert catalog.value(distribution, dcat.mediaType).endswith("text/csv")
+    assert catalog.value(distribution, dcat.byteSize).toPython() == published.stat().st_size
+    page = (series / "site" / "doc" / "network" / "219.html").read_text(encoding="utf-8")
+    assert '<a href="../../source/fy2021-synthetic.csv#line=7,8">8-8</a>' in page
