@@ -89,7 +89,7 @@ def distribution_table(settings: Settings) -> pd.DataFrame:
     """What a build publishes: data/catalog/distributions.csv, and the source file of every survey after the first
     (the first survey's is the `source` row), with origin `survey:{id}`."""
     table = mapping.read_table(settings.paths.distributions)
-    later = sorted(surveys.read_surveys(settings.surveys_dir), key=lambda s: (s.fiscal_year, s.id))[1:]
+    later = surveys.read_surveys(settings.surveys_dir)[1:]
     rows = [
         {
             "key": f"source-{s.id}",
@@ -143,7 +143,7 @@ def subjects_of(lines: set[str]) -> set[str]:
 
 
 # A linked resource's parts stay out of the record: an edition's qb:slice links (one per survey row) are its data.
-_NOT_IN_RECORD = (f" <{QB}slice> ",)
+_NOT_IN_RECORD = {f"<{QB}slice>"}
 
 
 def record_of(triples: set[str], subjects: set[str]) -> set[str]:
@@ -157,7 +157,7 @@ def record_of(triples: set[str], subjects: set[str]) -> set[str]:
         line
         for line in triples
         if (line.split(" ", 1)[0] in linked or line.startswith(fragments))
-        and not any(p in line for p in _NOT_IN_RECORD)
+        and line.split(" ", 2)[1] not in _NOT_IN_RECORD
     }
 
 

@@ -143,7 +143,7 @@ def validate_and_assess(triples: set[str], settings: Settings, out: Output, echo
         network=surveyed["about"].str.strip("<>"),
     ).drop(columns="about")
     config = mapping.mapping_config(settings)
-    assessments = mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings) - triples
+    assessments = mapping.run_mappings({"assessments": surveyed}, config, paths.assessment_mappings)
     triples |= assessments
     # The survey rows do not depend on the assessments: the same graph, with the assessments added.
     quality = validate.run_quality(

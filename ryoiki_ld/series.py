@@ -11,6 +11,8 @@ the surveys' tables or the networks asks `Series`.
 from __future__ import annotations
 
 import csv
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +24,7 @@ from .errors import SourceError
 from .observations import observations
 
 CROSSWALK_COLUMNS = ["row", "network", "reason"]
+KEY = re.compile(r"[0-9]{1,9}")  # a network key or row number as written: ASCII digits that fit the tables' Int64
 
 
 @dataclass(frozen=True)
@@ -43,23 +46,16 @@ class Series:
         """One row per network, as first printed: the first survey's rows, then each later survey's rows that are
         new networks. `no` is the network's key (the first survey's row number; a new key for a network first
         seen later), `survey_row` its row in the first survey (empty when it was first seen later)."""
-        frames = []
+        frames, seen = [], set()
         for edition in self.editions:
             table = edition.table.assign(source_file=edition.source.name, first_survey=edition.survey.id)
             if edition is self.first:
                 frames.append(table.assign(survey_row=table["no"]))
             else:
-                new = table[~table["network"].isin(self._keys_before(edition))]
+                new = table[~table["network"].isin(seen)]
                 frames.append(new.assign(no=new["network"], survey_row=pd.array([None] * len(new), dtype="Int64")))
+            seen.update(edition.table["network"])
         return pd.concat(frames, ignore_index=True).drop(columns="network").astype({"no": "Int64"})
-
-    def _keys_before(self, edition: Edition) -> set[int]:
-        keys: set[int] = set()
-        for earlier in self.editions:
-            if earlier is edition:
-                break
-            keys.update(earlier.table["network"])
-        return keys
 
     def rows(self) -> pd.DataFrame:
         """One row per survey row (a slice of the data cube): survey id, row number, network key, name as printed,
@@ -97,10 +93,7 @@ class Series:
                     "fiscal_year": e.survey.fiscal_year,
                     "title_ja": e.survey.title_ja,
                     "title_en": e.survey.title_en,
-                    "publisher": e.survey.publisher,
                     "issued": e.survey.issued,
-                    "source_url": e.survey.source_url,
-                    "source_file": e.source.name,
                 }
                 for e in self.editions
             ]
@@ -115,7 +108,7 @@ def single(table: pd.DataFrame, survey: surveys.Survey, source: Path) -> Series:
 def read_series(settings: Settings) -> Series:
     """The build's surveys in fiscal-year order, each table read and tied to networks. `settings.source` replaces
     the first survey's file (`build --source`)."""
-    found = sorted(surveys.read_surveys(settings.surveys_dir), key=lambda s: (s.fiscal_year, s.id))
+    found = surveys.read_surveys(settings.surveys_dir)
     editions: list[Edition] = []
     keys: set[int] = set()
     for survey in found:
@@ -171,7 +164,7 @@ def read_table(survey: surveys.Survey, path: Path, settings: Settings, first: bo
                 row=line - 1,
                 column="network",
             )
-        if text and not text.isdigit():
+        if text and not KEY.fullmatch(text):
             raise SourceError(
                 path,
                 line,
@@ -244,13 +237,14 @@ def read_crosswalk(path: Path, rows: set[int], keys: set[int]) -> dict[int, tupl
         raise SourceError(path, None, f"cannot read the crosswalk: {e.strerror}") from None
     except UnicodeDecodeError:
         raise SourceError(path, None, "not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     if reader.fieldnames != CROSSWALK_COLUMNS:
         raise SourceError(path, 1, f"the columns must be {', '.join(CROSSWALK_COLUMNS)}")
     found: dict[int, tuple[int, tuple[Path, int]]] = {}
-    for line, record in enumerate(reader, 2):
+    for record in reader:
+        line = reader.line_num  # the record's last line: a quoted reason may span several
         row_text, key_text = (record["row"] or "").strip(), (record["network"] or "").strip()
-        if not row_text.isdigit() or not key_text.isdigit():
+        if not KEY.fullmatch(row_text) or not KEY.fullmatch(key_text):
             raise SourceError(path, line, "`row` and `network` must be numbers (a survey row and a network key)")
         row, key = int(row_text), int(key_text)
         if row not in rows:

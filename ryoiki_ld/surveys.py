@@ -106,7 +106,8 @@ def _line_of(text: str, key: str) -> int | None:
 
 
 def read_surveys(folder: Path) -> list[Survey]:
-    """Every `*.toml` in `folder`, in file-name order; two files with one id are refused."""
+    """Every `*.toml` in `folder`, in series order (fiscal year, then id); two files with one id are refused (the
+    later file by name is named)."""
     found: list[Survey] = []
     for path in sorted(folder.glob("*.toml")):
         survey = read_survey(path)
@@ -120,10 +121,10 @@ def read_surveys(folder: Path) -> list[Survey]:
         found.append(survey)
     if not found:
         raise SourceError(folder, None, "no survey files (*.toml) here")
-    return found
+    return sorted(found, key=lambda s: (s.fiscal_year, s.id))
 
 
 def first_survey(folder: Path) -> Survey:
     """The survey that gives every network its key: the earliest fiscal year (then id). `build --source`
     replaces its file; the report, the corrections and the network relations are about its rows."""
-    return min(read_surveys(folder), key=lambda s: (s.fiscal_year, s.id))
+    return read_surveys(folder)[0]

@@ -137,8 +137,19 @@ def edit(path: Path, old: str, new: str) -> None:
         ("fy2021-synthetic.csv", ",2-2,001", ",2-2,300", "fy2021-synthetic.csv:2", "network 300: no earlier survey"),
         ("fy2021-synthetic.csv", "2020,令和2年度", "2022,令和4年度", "fy2021-synthetic.csv:8", "after the survey's"),
         ("fy2021.toml", 'id = "fy2021"', 'id = "fy2019"', "fy2021.toml:2", "id: 'fy2019' is already the id"),
+        ("fy2021-crosswalk.csv", "3,3,", "3,³,", "fy2021-crosswalk.csv:2", "must be numbers"),
+        ("fy2021-synthetic.csv", ",2-2,001", ",2-2," + "9" * 20, "fy2021-synthetic.csv:2", "is not a network key"),
     ],
-    ids=["crosswalk row missing", "crosswalk key never given", "a key reused", "unknown key", "start year", "dup id"],
+    ids=[
+        "crosswalk row missing",
+        "crosswalk key never given",
+        "a key reused",
+        "unknown key",
+        "start year",
+        "dup id",
+        "a digit that is not 0-9",
+        "a key too long",
+    ],
 )
 def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(series, tmp_path, name, old, new, where, says):
     folder = copy_series(tmp_path / "series")

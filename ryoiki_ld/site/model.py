@@ -230,7 +230,7 @@ def _int(term: str | None) -> int | None:
     return int(literal(term)[0]) if term else None
 
 
-def _decimal(term: str | None) -> Decimal | None:
+def decimal_value(term: str | None) -> Decimal | None:
     if not term:
         return None
     try:
@@ -250,34 +250,41 @@ def _notes(idx: Index, subject: str) -> dict[str, str]:
     return notes
 
 
-def first_row(idx: Index, network: str) -> str | None:
-    """The network's row (slice) in the earliest survey it is in: the values and outcomes its page's key figures,
-    the charts and the criteria page show (its page's "values by survey" shows every survey)."""
+def survey_rows(idx: Index, network: str) -> list[str]:
+    """The network's rows (slices) in the surveys it is in, oldest survey first."""
     rows = [x for x in idx.subjects(rld("network"), network) if f"<{QB}Slice>" in idx.types(x)]
-    return min(rows, key=lambda x: (idx.one(x, rld("fiscalYear")) or "", x)) if rows else None
+    return sorted(rows, key=lambda x: (idx.one(x, rld("fiscalYear")) or "", x))
 
 
-def survey_values(idx: Index, first: str | None) -> dict[str, str]:
-    """Measure property → value (N-Triples terms) of a survey row. A value the survey does not give as a number
-    (""^^rld:NoValue) is left out."""
-    if first is None:
-        return {}
-    values = {}
-    for observation in idx.values(first, f"<{QB}observation>"):
+def dataset_of(idx: Index, row: str) -> str | None:
+    """The survey (qb:DataSet) a row is a slice of."""
+    return next(iter(idx.subjects(f"<{QB}slice>", row)), None)
+
+
+def observed(idx: Index, row: str) -> dict[str, tuple[str | None, str | None]]:
+    """Measure property → (value, status) of a survey row (N-Triples terms); the value is None where the survey
+    gives no number (""^^rld:NoValue), and the status says why."""
+    found = {}
+    for observation in idx.values(row, f"<{QB}observation>"):
         measure = idx.one(observation, f"<{QB}measureType>")
-        value = idx.one(observation, measure) if measure else None
-        if value is not None and literal(value)[2] != VOCABULARY + "NoValue":
-            values[measure] = value
-    return values
+        if measure is None:
+            continue
+        value = idx.one(observation, measure)
+        if value is not None and literal(value)[2] == VOCABULARY + "NoValue":
+            value = None
+        found[measure] = (value, idx.one(observation, rld("observationStatus")))
+    return found
 
 
 def collect_networks(idx: Index) -> list[Network]:
     networks = []
     for s in sorted(s for s, p in idx.inverse.get(NETWORK, ()) if p == RDF_TYPE):
         area = idx.one(s, rld("coverageArea"))
-        first = first_row(idx, s)
-        values = survey_values(idx, first)
-        dataset = next(iter(idx.subjects(f"<{QB}slice>", first)), None) if first else None
+        # Key figures and outcomes: the earliest survey the network is in (its page also shows every survey).
+        rows = survey_rows(idx, s)
+        first = rows[0] if rows else None
+        values = {m: v for m, (v, _) in observed(idx, first).items() if v is not None} if first else {}
+        dataset = dataset_of(idx, first) if first else None
         own = values.get(rld("hasOwnFunding"))
         networks.append(
             Network(
@@ -289,7 +296,7 @@ def collect_networks(idx: Index) -> list[Network]:
                 area=area,
                 start=_int(idx.one(s, rld("startFiscalYear"))),
                 counts={name: _int(values.get(prop)) for name, prop, _ in MEASURES},
-                amount=_decimal(values.get(rld("fundExpenditureJPY"))),
+                amount=decimal_value(values.get(rld("fundExpenditureJPY"))),
                 own_funding=None if own is None else literal(own)[0] == "true",
                 combined=COMBINED in idx.types(s),
                 notes=_notes(idx, s),

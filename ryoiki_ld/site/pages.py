@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from decimal import Decimal
 from types import SimpleNamespace
 
 from markupsafe import Markup, escape
 
 from .. import iris
 from ..config import CATALOG_FILES, Output
-from ..rdf import ONTOLOGY, OUTCOMES, QB, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
+from ..rdf import ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
 from . import charts
 from .graph import iri, literal
 from .html import Html, html_list, number
@@ -33,6 +32,10 @@ from .model import (
     Criterion,
     Network,
     SiteData,
+    dataset_of,
+    decimal_value,
+    observed,
+    survey_rows,
 )
 
 REPORT = f"<{SCHEMA}Report>"
@@ -161,23 +164,18 @@ def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNa
     more, the change from the one before the last to the last (numbers only). Returns (rows, column labels,
     change)."""
     idx, t = data.idx, h.t
-    slices = [s for s in idx.subjects(rld("network"), n.term) if f"<{QB}Slice>" in idx.types(s)]
-    slices.sort(key=lambda s: (idx.one(s, rld("fiscalYear")) or "", s))
     rows, numbers = [], []
-    for s in slices:
+    for s in survey_rows(idx, n.term):
         values, found = {}, {}
-        for observation in idx.values(s, f"<{QB}observation>"):
-            measure = idx.one(observation, f"<{QB}measureType>")
-            value = idx.one(observation, measure) if measure else None
-            status = idx.one(observation, rld("observationStatus"))
-            if value is not None and literal(value)[2] != VOCABULARY + "NoValue":
+        for measure, (value, status) in observed(idx, s).items():
+            if value is not None:
                 text = literal(value)[0]
-                found[measure] = Decimal(text) if text not in ("true", "false") else None
+                found[measure] = None if text in ("true", "false") else decimal_value(value)
                 values[measure] = t["yes" if text == "true" else "no"] if found[measure] is None else number(text)
             elif status:
                 values[measure] = Markup(f'<span class="unknown">{h.label(status)}</span>')
         numbers.append(found)
-        dataset = next(iter(idx.subjects(f"<{QB}slice>", s)), None)
+        dataset = dataset_of(idx, s)
         lines = idx.one(s, rld("sourceLines"))
         locations = [h.href(loc) for loc in sorted(idx.values(s, rld("sourceLocation")))]
         rows.append(
