@@ -4,11 +4,16 @@ planted), built together with `build --surveys tests/series`."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
+import pyoxigraph as ox
 import pytest
 
 from ryoiki_ld.config import ROOT
@@ -35,6 +40,38 @@ def lines(out: Path) -> set[str]:
 
 def about(triples: set[str], *prefixes: str) -> set[str]:
     return {t for t in triples if t.startswith(tuple(f"<{BASE}id/{p}" for p in prefixes))}
+
+
+class _Table(HTMLParser):
+    """The cells of the table of one class on a page, row by row."""
+
+    def __init__(self, cls: str) -> None:
+        super().__init__()
+        self.cls = cls
+        self.rows: list[list[str]] = []
+        self.inside = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and ("class", self.cls) in attrs:
+            self.inside = True
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag in ("td", "th"):
+            self.rows[-1].append("")
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.inside and self.rows and self.rows[-1]:
+            self.rows[-1][-1] += data.strip()
+
+
+def table_cells(page: Path, cls: str) -> list[list[str]]:
+    parser = _Table(cls)
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.rows
 
 
 def test_adding_a_survey_changes_no_fy2019_triple(built, series):
@@ -164,36 +201,8 @@ def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(series,
 
 
 def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
-    from html.parser import HTMLParser
-
-    class Table(HTMLParser):
-        """The cells of the "values by survey" table, row by row."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.rows: list[list[str]] = []
-            self.inside = False
-
-        def handle_starttag(self, tag, attrs):
-            if tag == "table" and ("class", "survey-values") in attrs:
-                self.inside = True
-            elif self.inside and tag == "tr":
-                self.rows.append([])
-            elif self.inside and tag in ("td", "th"):
-                self.rows[-1].append("")
-
-        def handle_endtag(self, tag):
-            if tag == "table":
-                self.inside = False
-
-        def handle_data(self, data):
-            if self.inside and self.rows and self.rows[-1]:
-                self.rows[-1][-1] += data.strip()
-
     def table(key: str) -> list[list[str]]:
-        parser = Table()
-        parser.feed((series / "site" / "doc" / "network" / f"{key}.html").read_text(encoding="utf-8"))
-        return parser.rows
+        return table_cells(series / "site" / "doc" / "network" / f"{key}.html", "survey-values")
 
     header, fy2019, fy2021, change = table("004")
     measures = [
@@ -215,6 +224,43 @@ def test_a_network_page_shows_its_values_in_both_years_and_the_change(series):
     header, only = table("219")  # first seen in FY2021: one row, no change
     assert "令和3年度調査" in only[0] and only[1:5] == ["12", "3", "9", "850"]
     assert len(table("005")) == 2  # absent in FY2021: its FY2019 row only
+
+
+def test_each_survey_has_a_page_with_its_values_charts_changes_and_rows(series):
+    fy2021 = series / "site" / "doc" / "dataset" / "fy2021.html"
+    figures = {row[0]: row[1:] for row in table_cells(fy2021, "survey-figures")[1:]}
+    assert figures["アクセス医療機関数"] == ["7", "5", "不明1"]  # 7 values, median 5, one 不明 (network 004)
+    assert figures["会費等自主財源の有無"] == ["8", "有 4 · なし 4", "—"]
+    changed = [row[1:] for row in table_cells(fy2021, "survey-changed")[1:]]
+    assert changed == [
+        ["参加医療機関数", "58", "63", "+5"],  # 001
+        ["登録患者数", "2,546", "3,010", "+464"],  # 002
+        ["アクセス医療機関数", "12", "不明", "—"],  # 004
+    ]
+    assert [row[1:] for row in table_cells(fy2021, "survey-renamed")[1:]] == [
+        ["イ・ネット南檜山　　（ID-Link）", "南檜山医療ネット（ID-Link）"]
+    ]
+    page = fy2021.read_text(encoding="utf-8")
+    counts = re.findall(r'<h3>([^<]+) <span class="number">([0-9,]+)</span></h3>', page)
+    assert [count for _, count in counts] == ["2", "212", "1", "3"]  # new, absent, renamed, changed
+    assert '<a href="../../doc/network/219.html">' in page and '<a href="../../doc/network/220.html">' in page
+    rows = table_cells(fy2021, "survey-rows")[1:]
+    assert [row[0] for row in rows] == [str(n) for n in range(1, 9)] and rows[3][5] == "不明"
+    assert page.count('class="point"') == 8 and 'id="chart-years"' in page
+
+    # "List with SPARQL" gives every row of the survey from the published graph.
+    link = re.findall(r'<a class="query" href="([^"]+)"', page)[-1]
+    query = parse_qs(urlsplit(html.unescape(link)).query)["query"][0]
+    store = ox.Store()
+    store.bulk_load(path=str(series / "dump" / "ryoiki-ld.nt"), format=ox.RdfFormat.N_TRIPLES)
+    solutions = list(store.query(query))
+    assert len(solutions) == 8 * 6 and {int(s["no"].value) for s in solutions} == set(range(1, 9))
+
+    fy2019 = series / "site" / "doc" / "dataset" / "fy2019.html"
+    assert 'id="survey-change"' not in fy2019.read_text(encoding="utf-8")  # the first survey: nothing before it
+    assert len(table_cells(fy2019, "survey-rows")) == 1 + 218
+    english = table_cells(series / "site" / "en" / "doc" / "dataset" / "fy2019.html", "survey-figures")
+    assert {row[0]: row[1:] for row in english[1:]}["fund expenditure (JPY)"][0] == "215"
 
 
 def test_the_catalogue_lists_each_edition_in_the_series_and_conforms_to_dcat_ap(series):

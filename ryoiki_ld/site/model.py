@@ -26,6 +26,7 @@ LANGS = ("ja", "en")
 NETWORK, COMBINED, CRITERION, ASSESSMENT = map(rld, ("Network", "CombinedNetwork", "Criterion", "CriterionAssessment"))
 PREFECTURE, COVERAGE_TYPE, COVERAGE_AREA = rld("Prefecture"), rld("CoverageType"), rld("CoverageArea")
 MET = rld("Met")
+SURVEY = f"<{QB}DataSet>"  # a survey: one edition of the series, as a data cube
 # The counts of the report's table: (measure, property, the tidy table's column named in rld:valueNote).
 MEASURES = (
     ("participating", rld("participatingInstitutions"), "participating"),
@@ -56,6 +57,19 @@ class Network:
     combined: bool
     notes: dict[str, str]  # tidy-table column → what the report prints instead of (or beside) a number
     assessments: dict[str, str]  # criterion key → assessment term
+    survey: str | None  # the survey the counts and assessments are from: the first the network is in
+
+
+@dataclass
+class SurveyRow:
+    """One row of a survey (a qb:Slice of its data cube), as a survey's page lists and compares it."""
+
+    term: str
+    no: int
+    network: str | None
+    name: str | None  # the network's name as this survey prints it
+    combined: bool  # its network sums other rows (row 61 of FY2019)
+    values: dict[str, tuple[str | None, str | None]]  # measure → (value, status): `observed`
 
 
 @dataclass
@@ -107,6 +121,30 @@ class SiteData:
         self._kind: dict[str, str] = {}
         self._property_groups: dict[str, list[tuple[str, list[str]]]] = {}
         self._inverse_groups: dict[str, list[tuple[str, str, list[str]]]] = {}
+        self._survey_rows: dict[str, list[SurveyRow]] = {}
+
+    def survey_rows_of(self, dataset: str) -> list[SurveyRow]:
+        """The rows of a survey (qb:DataSet) by row number (kept: each survey's page and the next one's read them)."""
+        found = self._survey_rows.get(dataset)
+        if found is None:
+            idx = self.idx
+            found = []
+            for s in idx.values(dataset, f"<{QB}slice>"):
+                network = idx.one(s, rld("network"))
+                name = idx.one(s, rld("nameAsPrinted"))
+                found.append(
+                    SurveyRow(
+                        term=s,
+                        no=_int(idx.one(s, rld("surveyRowNumber"))) or 0,
+                        network=network,
+                        name=literal(name)[0] if name else None,
+                        combined=bool(network) and COMBINED in idx.types(network),
+                        values=observed(idx, s),
+                    )
+                )
+            found.sort(key=lambda r: (r.no, r.term))
+            self._survey_rows[dataset] = found
+        return found
 
     def compare(self, n: Network, group: str | None, measure: str) -> tuple[int | None, int, Decimal | None]:
         """(rank, out of how many, median) of network `n` on `measure` among the networks of `group` (its
@@ -305,6 +343,7 @@ def collect_networks(idx: Index) -> list[Network]:
                     for a in idx.subjects(rld("network"), s)
                     if idx.one(a, rld("criterion")) and idx.one(a, rld("survey")) == dataset
                 },
+                survey=dataset,
             )
         )
     return sorted(networks, key=lambda n: (n.no, n.term))

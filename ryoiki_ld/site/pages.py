@@ -9,6 +9,7 @@ repeats (links, labels, table rows).
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter
 from types import SimpleNamespace
 
@@ -16,7 +17,7 @@ from markupsafe import Markup, escape
 
 from .. import iris
 from ..config import CATALOG_FILES, Output
-from ..rdf import ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
+from ..rdf import DCAT, ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
 from . import charts
 from .graph import iri, literal
 from .html import Html, html_list, number
@@ -29,6 +30,7 @@ from .model import (
     MET,
     NETWORK,
     PREFECTURE,
+    SURVEY,
     Criterion,
     Network,
     SiteData,
@@ -40,6 +42,7 @@ from .model import (
 
 REPORT = f"<{SCHEMA}Report>"
 PEERS_SHOWN = 50  # a network page lists at most this many networks of its prefecture (the prefecture page: all)
+SURVEY_ROWS_SHOWN = 500  # a survey's page lists at most this many of its rows (all: the query link, the downloads)
 
 
 def network_rows(data: SiteData, h: Html, networks: list[Network], current: str | None = None) -> list[Markup]:
@@ -158,22 +161,45 @@ def _short_prefecture_name(name: str, lang: str) -> str:
 SURVEY_MEASURES = (*(prop for _, prop, _ in MEASURES), rld("fundExpenditureJPY"), rld("hasOwnFunding"))
 
 
+def survey_cells(h: Html, found: dict[str, tuple[str | None, str | None]]) -> tuple[list, dict]:
+    """One survey row's values as table cells (a value with no number shows its status, such as 不明), in the
+    order of SURVEY_MEASURES, and the numbers among them (None for yes/no values) for computing a change."""
+    t = h.t
+    cells, numbers = [], {}
+    for m in SURVEY_MEASURES:
+        value, status = found.get(m, (None, None))
+        if value is not None:
+            text = literal(value)[0]
+            numbers[m] = None if text in ("true", "false") else decimal_value(value)
+            cells.append(t["yes" if text == "true" else "no"] if numbers[m] is None else number(text))
+        elif status:
+            cells.append(Markup(f'<span class="unknown">{h.label(status)}</span>'))
+        else:
+            cells.append("—")
+    return cells, numbers
+
+
+def _change(before: dict, after: dict) -> list[str]:
+    """The change of each measure from one survey row to another (numbers only; "—" where either has none)."""
+    change = []
+    for m in SURVEY_MEASURES:
+        if before.get(m) is not None and after.get(m) is not None:
+            delta = after[m] - before[m]
+            change.append(("+" if delta > 0 else "±" if delta == 0 else "−") + number(abs(delta)))
+        else:
+            change.append("—")
+    return change
+
+
 def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNamespace], list[Markup], list]:
     """The network's row in each survey (a slice of its data cube), oldest first: each measure's value, or the
     status that says why there is no number, and the source lines it was read from; and, when there are two or
     more, the change from the one before the last to the last (numbers only). Returns (rows, column labels,
     change)."""
-    idx, t = data.idx, h.t
+    idx = data.idx
     rows, numbers = [], []
     for s in survey_rows(idx, n.term):
-        values, found = {}, {}
-        for measure, (value, status) in observed(idx, s).items():
-            if value is not None:
-                text = literal(value)[0]
-                found[measure] = None if text in ("true", "false") else decimal_value(value)
-                values[measure] = t["yes" if text == "true" else "no"] if found[measure] is None else number(text)
-            elif status:
-                values[measure] = Markup(f'<span class="unknown">{h.label(status)}</span>')
+        cells, found = survey_cells(h, observed(idx, s))
         numbers.append(found)
         dataset = dataset_of(idx, s)
         lines = idx.one(s, rld("sourceLines"))
@@ -182,22 +208,103 @@ def values_by_survey(data: SiteData, h: Html, n: Network) -> tuple[list[SimpleNa
             SimpleNamespace(
                 label=h.label(dataset) if dataset else h.label(s),
                 href=h.href(s),
-                cells=[values.get(m, "—") for m in SURVEY_MEASURES],
+                cells=cells,
                 # Where the row was read: a link into the source when the site publishes that file.
                 source=literal(lines)[0] if lines else None,
                 source_href=locations[0] if locations else None,
             )
         )
-    change = []
-    if len(numbers) >= 2:
-        before, after = numbers[-2], numbers[-1]
-        for m in SURVEY_MEASURES:
-            if before.get(m) is not None and after.get(m) is not None:
-                delta = after[m] - before[m]
-                change.append(("+" if delta > 0 else "±" if delta == 0 else "−") + number(abs(delta)))
-            else:
-                change.append("—")
+    change = _change(numbers[-2], numbers[-1]) if len(numbers) >= 2 else []
     return rows, [h.label(m) for m in SURVEY_MEASURES], change
+
+
+def survey_context(data: SiteData, h: Html, dataset: str) -> SimpleNamespace:
+    """What a survey's page shows: how many rows, each measure's values and why some have none, the charts,
+    what changed since the survey before (networks new, absent, renamed; values changed) and its rows."""
+    idx, t = data.idx, h.t
+    rows = data.survey_rows_of(dataset)
+    figures = []
+    for m in SURVEY_MEASURES:
+        values = [r.values[m] for r in rows if m in r.values]
+        known = [literal(v)[0] for v, _ in values if v is not None]
+        statuses = Counter(s for v, s in values if v is None and s)
+        if m == rld("hasOwnFunding"):
+            summary = f"{t['yes']} {known.count('true'):,} · {t['no']} {known.count('false'):,}"
+        else:  # the median leaves out sums of other rows (row 61 of FY2019), as the comparisons do
+            numbers = [d for r in rows if not r.combined and (d := decimal_value(r.values.get(m, (None, None))[0]))]
+            summary = number(statistics.median(numbers).normalize()) if numbers else "—"
+        without = [(h.label(s), count) for s, count in sorted(statuses.items(), key=lambda x: (-x[1], x[0]))]
+        figures.append(SimpleNamespace(label=h.label(m), known=len(known), summary=summary, without=without))
+
+    networks = {r.network for r in rows if r.network}
+    points, not_drawn, years = [], 0, Counter()
+    types = [t_ for t_, _ in summary_figures(data)["coverage"]]
+    for r in rows:
+        n = data.by_term.get(r.network or "")
+        if n is not None and n.start is not None:
+            years[n.start] += 1
+        x, y = (decimal_value(r.values.get(m, (None, None))[0]) for m in (MEASURES[0][1], MEASURES[3][1]))
+        if n is None or r.combined or not x or not y:
+            not_drawn += 1
+            continue
+        title = f"{r.no:03d} {h.plain_label(n.term)}: {number(x)} / {number(y)}"
+        kind = types.index(n.coverage_type) if n.coverage_type in types else len(types)
+        points.append((int(x), int(y), kind, title))
+
+    previous = idx.one(dataset, f"<{DCAT}prev>")
+    change = None
+    if previous:
+        before = {r.network: r for r in data.survey_rows_of(previous)}
+        after = {r.network: r for r in rows}
+        changed = []
+        for network, r in after.items():
+            old = before.get(network)
+            if old is None:
+                continue
+            old_cells, old_numbers = survey_cells(h, old.values)
+            new_cells, new_numbers = survey_cells(h, r.values)
+            deltas = _change(old_numbers, new_numbers)
+            for i, m in enumerate(SURVEY_MEASURES):
+                if old.values.get(m) != r.values.get(m):
+                    changed.append((h.link(network), h.label(m), old_cells[i], new_cells[i], deltas[i]))
+        change = SimpleNamespace(
+            previous=h.link(previous),
+            new=[h.link(n) for n in after if n not in before][:SURVEY_ROWS_SHOWN],
+            new_total=sum(1 for n in after if n not in before),
+            absent=[h.link(n) for n in before if n not in after][:SURVEY_ROWS_SHOWN],
+            absent_total=sum(1 for n in before if n not in after),
+            renamed=[
+                (h.link(n), before[n].name, r.name)
+                for n, r in after.items()
+                if n in before and before[n].name and r.name and before[n].name != r.name
+            ],
+            changed=changed[:SURVEY_ROWS_SHOWN],
+            changed_total=len(changed),
+        )
+
+    shown = rows[:SURVEY_ROWS_SHOWN]
+    return SimpleNamespace(
+        rows_total=len(rows),
+        networks=len(networks),
+        figures=figures,
+        bars=charts.bar_chart(dict(years)),
+        scatter=charts.log_scatter(points, [h.plain_label(t_) for t_ in types]),
+        scatter_x=h.plain_label(MEASURES[0][1]),
+        scatter_y=h.plain_label(MEASURES[3][1]),
+        not_drawn=not_drawn,
+        change=change,
+        columns=[h.label(m) for m in SURVEY_MEASURES],
+        rows=[
+            SimpleNamespace(
+                no=r.no,
+                href=h.href(r.term),
+                network=h.link(r.network) if r.network else "—",
+                name=r.name or "",
+                cells=survey_cells(h, r.values)[0],
+            )
+            for r in shown
+        ],
+    )
 
 
 def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
@@ -218,7 +325,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
     as_printed = Markup(f"{escape(t['start_as_printed'])}: {h.value(printed)}") if printed else None
     figures.append((h.label(rld("startFiscalYear")), literal(start)[0] if start else None, as_printed))
     amount = None if n.amount is None else number(n.amount) + t["yen"]
-    figures.append((escape(t["fy2019_funding"]), amount, note("funding_jpy")))
+    figures.append((h.label(rld("fundExpenditureJPY")), amount, note("funding_jpy")))
     own = None if n.own_funding is None else t["yes" if n.own_funding else "no"]
     figures.append((h.label(rld("hasOwnFunding")), own, note("own_funding")))
 
@@ -242,7 +349,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
         )
 
     comparison = []
-    measures = [(name, h.label(prop)) for name, prop, _ in MEASURES] + [("funding", escape(t["fy2019_funding"]))]
+    measures = [(name, h.label(prop)) for name, prop, _ in MEASURES] + [("funding", h.label(rld("fundExpenditureJPY")))]
     for name, label in [] if n.combined else measures:  # a sum of networks is not compared with them
         value = MEASURE_OF[name](n)
         pref_rank, pref_of, pref_median = data.compare(n, n.prefecture, name)
@@ -265,6 +372,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
         shown = [*shown[: PEERS_SHOWN - 1], n]
     return SimpleNamespace(
         figures=figures,
+        figures_survey=h.link(n.survey) if n.survey else None,
         surveys=surveys,
         survey_columns=survey_columns,
         survey_change=survey_change,
@@ -346,7 +454,7 @@ def _with_network(data: SiteData, h: Html, area: str) -> Markup:
 
 RESOURCE_SLOTS = (
     *("title", "switch_href", "doc", "kinds", "heading", "iri", "formats"),
-    *("network", "prefecture", "criterion", "rows", "parts", "inverse"),
+    *("network", "prefecture", "criterion", "survey", "rows", "parts", "inverse"),
 )
 
 
@@ -370,6 +478,7 @@ def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dic
         "network": Markup(),
         "prefecture": Markup(),
         "criterion": Markup(),
+        "survey": Markup(),
         "rows": property_rows(data, h, subject),
         # Hash IRIs described in this document (a period, a checksum): one section each, at their fragment.
         "parts": Markup("".join(_part_section(data, h, p) for p in parts)),
@@ -381,6 +490,8 @@ def resource_html(data: SiteData, h: Html, path: str, subject: str, queries: dic
     elif CRITERION in types:
         criterion = next(c for c in data.criteria if c.term == subject)
         values["criterion"] = h.section("_criterion_section.html", c=criterion_summary(data, h, criterion))
+    elif SURVEY in types:
+        values["survey"] = h.section("_survey_section.html", s=survey_context(data, h, subject))
     values["inverse"] = inverse_section(data, h, subject)
     return h.skeleton("resource.html", RESOURCE_SLOTS).fill(values)
 

@@ -20,7 +20,7 @@ from ..processes import die_with_parent
 from .documents import TermWriter, jsonld, ntriples, turtle
 from .graph import document_triples, iri
 from .html import Html, QueryLink, Skeleton, html_list, joined, number, page_context
-from .model import LANGS, SiteData
+from .model import LANGS, NETWORK, PREFECTURE, SURVEY, SiteData
 from .pages import criterion_summary, downloads_context, landing_context, ontology_context, resource_html
 
 
@@ -71,7 +71,11 @@ class Writer:
         self.terms = TermWriter()
         self.helpers: dict[tuple[str, str], Html] = {}
         self.resource = env.get_template("resource.html")
-        self.queries = {name: QueryLink(env.get_template(f"queries/{name}.rq")) for name in ("network", "prefecture")}
+        # The SELECT behind "List with SPARQL" on the pages of the resources of these classes.
+        self.queries = {
+            kind: QueryLink(env.get_template(f"queries/{name}.rq"))
+            for kind, name in ((NETWORK, "network"), (PREFECTURE, "prefecture"), (SURVEY, "survey"))
+        }
         self.describe = QueryLink(env.get_template("queries/describe.rq"))
 
     def helper(self, lang: str, root: str) -> Html:
@@ -107,10 +111,10 @@ class Writer:
             )
             return
         subject, parts = subjects[0], subjects[1:]
-        kind = path.split("/")[1]
         quoted = quote(iri(subject), safe="")
         queries = {"describe": self.describe.quoted(quoted)}
-        if kind in self.queries:
+        kind = next((k for k in data.idx.types(subject) if k in self.queries), None)
+        if kind:
             queries["select"] = self.queries[kind].quoted(quoted)
         for lang in LANGS:
             target = _lang_path(lang, f"{path}.html")
