@@ -184,6 +184,9 @@ def write_dumps(lines: set[str], stem: Path) -> list[Path]:
     nt.write_text(text, encoding="utf-8")
     triples = [q.triple for q in ox.parse(input=text.encode("utf-8"), format=_NT)]
     ttl.write_bytes(ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES))
-    expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
-    jsonld.write_text(json.dumps(expanded, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    # Expanded JSON-LD, one node per line: diffable and greppable, and written by json's C encoder (with `indent`
+    # json falls back to its pure-Python encoder: 3.4 s instead of 1.1 s for the 496,310 triples of 3,000 rows).
+    nodes = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD))
+    lines_out = ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
+    jsonld.write_text(f"[\n{lines_out}\n]\n", encoding="utf-8")
     return [ttl, nt, jsonld]

@@ -113,6 +113,13 @@ def read_series(settings: Settings) -> Series:
     keys: set[int] = set()
     for survey in found:
         first = not editions
+        if first and survey.crosswalk:
+            raise SourceError(
+                survey.definition,
+                survey.line_of("crosswalk"),
+                "crosswalk: the first survey of a build has nothing to tie its rows to (each row is a new network "
+                "whose key is its row number); a crosswalk belongs to a later survey",
+            )
         source = settings.source if first else survey.file
         table = read_table(survey, source, settings, first)
         if first:

@@ -47,6 +47,10 @@ class Survey:
     definition: Path  # the TOML file itself
     crosswalk: Path | None = None
 
+    def line_of(self, key: str) -> int | None:
+        """The line of its TOML file that sets `key` (for errors about that key)."""
+        return _line_of(self.definition.read_text(encoding="utf-8"), key)
+
 
 def read_survey(path: Path) -> Survey:
     """One survey TOML file, checked: every required key with its type, a known format, an id usable in IRIs."""
@@ -114,9 +118,7 @@ def read_surveys(folder: Path) -> list[Survey]:
         for other in found:
             if other.id == survey.id:
                 raise SourceError(
-                    path,
-                    _line_of(path.read_text(encoding="utf-8"), "id"),
-                    f"id: {survey.id!r} is already the id of {other.definition}",
+                    path, survey.line_of("id"), f"id: {survey.id!r} is already the id of {other.definition}"
                 )
         found.append(survey)
     if not found:

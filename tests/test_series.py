@@ -176,6 +176,13 @@ def edit(path: Path, old: str, new: str) -> None:
         ("fy2021.toml", 'id = "fy2021"', 'id = "fy2019"', "fy2021.toml:2", "id: 'fy2019' is already the id"),
         ("fy2021-crosswalk.csv", "3,3,", "3,³,", "fy2021-crosswalk.csv:2", "must be numbers"),
         ("fy2021-synthetic.csv", ",2-2,001", ",2-2," + "9" * 20, "fy2021-synthetic.csv:2", "is not a network key"),
+        (
+            "fy2019.toml",
+            'id = "fy2019"\n',
+            'id = "fy2019"\ncrosswalk = "fy2021-crosswalk.csv"\n',
+            "fy2019.toml:3",
+            "a crosswalk belongs to a later survey",
+        ),
     ],
     ids=[
         "crosswalk row missing",
@@ -186,6 +193,7 @@ def edit(path: Path, old: str, new: str) -> None:
         "dup id",
         "a digit that is not 0-9",
         "a key too long",
+        "a crosswalk on the first survey",
     ],
 )
 def test_a_bad_survey_in_a_series_is_refused_and_the_previous_build_kept(series, tmp_path, name, old, new, where, says):
