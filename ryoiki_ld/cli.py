@@ -343,6 +343,80 @@ def serve(
     )
 
 
+@cli.command(name="publish")
+@click.option(
+    "--endpoint",
+    "stores",
+    multiple=True,
+    required=True,
+    metavar="URL",
+    help="A store's SPARQL 1.1 Graph Store Protocol URL (e.g. http://host:7878/store); repeat for replicas.",
+)
+@click.option(
+    "--query-endpoint",
+    "queries",
+    multiple=True,
+    metavar="URL",
+    help="The SPARQL query endpoint of each --endpoint, in the same order (default: told from the store's URL, "
+    "data/store_layouts.csv).",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("build"), show_default=True, help="The build to publish."
+)
+@click.option("--auth", type=click.Choice(["none", "basic", "digest"]), default="none", show_default=True)
+@click.option("--user", default=None, help="User name for --auth basic or digest.")
+@click.option(
+    "--password-env",
+    default=None,
+    metavar="VAR",
+    help="The environment variable holding the password (never given on the command line, never printed).",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="After each graph: a graph-scoped COUNT, and the graph read back equals the one sent.",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=300.0, show_default=True, help="Seconds per request."
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=4,
+    show_default=True,
+    help="Further tries, with doubling waits from 0.5 s, on connection errors and HTTP 502/503/504.",
+)
+def publish_command(
+    stores: tuple[str, ...],
+    queries: tuple[str, ...],
+    out: Path,
+    auth: str,
+    user: str | None,
+    password_env: str | None,
+    verify: bool,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Put the built graphs (one named graph per survey and the shared ones) into triple stores that already run,
+    with Graph Store Protocol PUT: publishing again replaces them.
+
+    Progress on stderr per endpoint and graph; at the end, which graphs reached which endpoint. Exit status:
+    0 every graph arrived (and was verified), 1 a store holds something else than was sent, 2 a graph did not
+    arrive (unreachable store, authentication refused, an HTTP error, a time limit) or bad usage.
+    """
+    from . import publish
+
+    targets = publish.endpoints(list(stores), list(queries), publish.read_layouts(Paths().store_layouts))
+    creds = publish.credentials(auth, user, password_env)
+    graphs = publish.read_graphs(Output(out))
+    outcomes = publish.publish(graphs, targets, creds, _echo_err, verify, timeout, retries)
+    lines, status = publish.summary(graphs, outcomes)
+    for line in lines:
+        _echo_err(line)
+    sys.exit(status)
+
+
 def main() -> None:
     # rdflib logs a traceback for every ill-typed literal it meets, and warns on some ("Parsing weird boolean");
     # validation reports those itself.

@@ -193,6 +193,11 @@ class Paths:
         return self.data / "graphs.csv"
 
     @property
+    def store_layouts(self) -> Path:
+        """A triple store's query endpoint from its Graph Store Protocol URL (`publish.py`)."""
+        return self.data / "store_layouts.csv"
+
+    @property
     def formats(self) -> Path:
         """The format table (`formats.py`)."""
         return self.data / "formats.csv"

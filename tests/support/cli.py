@@ -11,9 +11,14 @@ from pathlib import Path
 CLI = [sys.executable, "-m", "ryoiki_ld"]
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real `ryoiki-ld` command in a subprocess."""
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+def run_cli(
+    *args: str | Path, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `ryoiki-ld` command in a subprocess (with `env` added to this process's environment)."""
+    environment = os.environ | env if env else None
+    return subprocess.run(
+        [*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600, env=environment
+    )
 
 
 def tree_digest(root: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:

@@ -1,0 +1,123 @@
+"""Real triple stores for the `publish` tests, each started on a free loopback port in a temporary folder and
+stopped afterwards: Oxigraph server (`oxigraph serve`, from the `oxigraph` package we depend on; GSP at /store) and
+Virtuoso 7 (Debian's virtuoso-opensource-7-bin, with examples/stores/virtuoso.ini; GSP at /sparql-graph-crud-auth
+with digest auth)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ryoiki_ld.config import ROOT
+
+VIRTUOSO_INI = ROOT / "examples" / "stores" / "virtuoso.ini"
+VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's; the port is on 127.0.0.1 only
+
+
+@dataclass
+class Store:
+    name: str
+    gsp: str  # the Graph Store Protocol URL
+    query: str  # the SPARQL query endpoint
+    stop: Callable[[], None]  # stops the server (again: does nothing)
+    auth: tuple[str, ...] = ()  # publish's options for its credentials
+    env: dict[str, str] | None = None  # and the environment they name
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, process: subprocess.Popen, log: Path | None = None, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"{process.args[0]} exited: {output} {log.read_text() if log and log.exists() else ''}")
+            time.sleep(0.1)
+    pytest.fail(f"{process.args[0]} did not listen on port {port} within {seconds} s")
+
+
+@contextmanager
+def oxigraph_server(folder: Path) -> Iterator[Store]:
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    oxigraph = Path(sys.executable).with_name("oxigraph")
+    command = [str(oxigraph), "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
+    # The default graph is the union of the named graphs, as on our own endpoint (the example queries need it).
+    command.append("--union-default-graph")
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def stop() -> None:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=60)
+
+    store = Store("oxigraph", f"http://127.0.0.1:{port}/store", f"http://127.0.0.1:{port}/query", stop)
+    try:
+        wait_for(port, process)
+        yield store
+    finally:
+        store.stop()
+
+
+@contextmanager
+def virtuoso(folder: Path, ini_text: str | None = None) -> Iterator[Store]:
+    """A fresh Virtuoso with examples/stores/virtuoso.ini (or `ini_text`, the same with something changed)."""
+    if not shutil.which("virtuoso-t"):
+        pytest.skip(
+            "no virtuoso-t: `apt-get install -y --no-install-recommends virtuoso-opensource-7-bin` (.ci/run does)"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    sql_port, http_port = free_port(), free_port()
+    ini = folder / "virtuoso.ini"
+    ini.write_text(
+        (ini_text or VIRTUOSO_INI.read_text(encoding="utf-8")).format(
+            dir=folder, sql_port=sql_port, http_port=http_port
+        ),
+        encoding="utf-8",
+    )
+    # +wait: the command returns once the server is online (it runs on in the background, a daemon).
+    started = subprocess.run(
+        ["virtuoso-t", "-c", str(ini), "+wait"], cwd=folder, capture_output=True, text=True, timeout=120, check=False
+    )
+    if started.returncode != 0:
+        log = folder / "virtuoso.log"
+        pytest.fail(f"virtuoso-t: {started.stderr} {log.read_text() if log.exists() else ''}")
+    url = f"http://127.0.0.1:{http_port}"
+
+    def stop() -> None:
+        subprocess.run(
+            ["isql-vt", str(sql_port), VIRTUOSO_USER, VIRTUOSO_PASSWORD, "exec=shutdown;"],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+
+    store = Store(
+        "virtuoso",
+        f"{url}/sparql-graph-crud-auth",
+        f"{url}/sparql",
+        stop,
+        ("--auth", "digest", "--user", VIRTUOSO_USER, "--password-env", "RYOIKI_TEST_VIRTUOSO_PASSWORD"),
+        {"RYOIKI_TEST_VIRTUOSO_PASSWORD": VIRTUOSO_PASSWORD},
+    )
+    try:
+        yield store
+    finally:
+        stop()
