@@ -387,6 +387,14 @@ def serve(
     show_default=True,
     help="Further tries, with doubling waits from 0.5 s, on connection errors and HTTP 502/503/504.",
 )
+@click.option(
+    "--piece-triples",
+    type=click.IntRange(min=1),
+    default=50_000,
+    show_default=True,
+    help="Triples per request: a larger graph goes as a PUT and then POSTs (a store that loads in bulk, such as "
+    "Oxigraph server, gets one bulk POST).",
+)
 def publish_command(
     stores: tuple[str, ...],
     queries: tuple[str, ...],
@@ -397,6 +405,7 @@ def publish_command(
     verify: bool,
     timeout: float,
     retries: int,
+    piece_triples: int,
 ) -> None:
     """Put the built graphs (one named graph per survey and the shared ones) into triple stores that already run,
     with Graph Store Protocol PUT: publishing again replaces them.
@@ -410,7 +419,7 @@ def publish_command(
     targets = publish.endpoints(list(stores), list(queries), publish.read_layouts(Paths().store_layouts))
     creds = publish.credentials(auth, user, password_env)
     graphs = publish.read_graphs(Output(out))
-    outcomes = publish.publish(graphs, targets, creds, _echo_err, verify, timeout, retries)
+    outcomes = publish.publish(graphs, targets, creds, _echo_err, verify, timeout, retries, piece_triples)
     lines, status = publish.summary(graphs, outcomes)
     for line in lines:
         _echo_err(line)

@@ -62,6 +62,16 @@ class Graph:
 class Endpoint:
     store: str  # the GSP service URL
     query: str  # the SPARQL query endpoint of the same store (for the COUNT)
+    bulk: str = ""  # a query parameter with which the store's POST loads in bulk (data/store_layouts.csv)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How a store lays out its endpoints (a row of data/store_layouts.csv)."""
+
+    gsp_end: str  # the GSP URL's path ends with this
+    query_end: str  # and the query endpoint's path is the same with this ending instead
+    bulk: str  # the query parameter of a bulk (non-transactional) POST, if the store has one
 
 
 @dataclass(frozen=True)
@@ -94,15 +104,16 @@ def read_graphs(out: Output) -> list[Graph]:
     return [Graph(g, "".join(ls).encode("utf-8"), len(ls)) for g, ls in sorted(lines.items())]
 
 
-def read_layouts(path: Path) -> list[tuple[str, str]]:
-    """(GSP path ending, query path ending) of the stores whose query endpoint can be told from the GSP URL."""
+def read_layouts(path: Path) -> list[Layout]:
     with path.open(encoding="utf-8", newline="") as f:
-        return [(row["gsp_path_ends"], row["query_path_ends"]) for row in csv.DictReader(f)]
+        return [
+            Layout(row["gsp_path_ends"], row["query_path_ends"], row["bulk_parameter"]) for row in csv.DictReader(f)
+        ]
 
 
-def endpoints(stores: list[str], queries: list[str], layouts: list[tuple[str, str]]) -> list[Endpoint]:
+def endpoints(stores: list[str], queries: list[str], layouts: list[Layout]) -> list[Endpoint]:
     """Pair each GSP URL with its query endpoint: given (`--query-endpoint`, in the same order) or told from the
-    store's layout (data/store_layouts.csv)."""
+    store's layout (data/store_layouts.csv), which also says whether the store loads in bulk."""
     if queries and len(queries) != len(stores):
         raise RyoikiError(
             f"{len(stores)} --endpoint but {len(queries)} --query-endpoint: give one query endpoint per endpoint, "
@@ -113,19 +124,18 @@ def endpoints(stores: list[str], queries: list[str], layouts: list[tuple[str, st
         parts = urlsplit(store)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise RyoikiError(f"--endpoint {store}: not an http(s) URL")
+        layout = next((lay for lay in layouts if parts.path.endswith(lay.gsp_end)), None)
         if queries:
-            found.append(Endpoint(store, queries[i]))
-            continue
-        for gsp_end, query_end in layouts:
-            if parts.path.endswith(gsp_end):
-                path = parts.path[: -len(gsp_end)] + query_end
-                found.append(Endpoint(store, parts._replace(path=path, query="").geturl()))
-                break
+            query = queries[i]
+        elif layout is not None:
+            path = parts.path[: -len(layout.gsp_end)] + layout.query_end
+            query = parts._replace(path=path, query="").geturl()
         else:
             raise RyoikiError(
                 f"--endpoint {store}: cannot tell this store's SPARQL query endpoint from its URL; give it with "
                 "--query-endpoint"
             )
+        found.append(Endpoint(store, query, layout.bulk if layout else ""))
     return found
 
 
@@ -265,16 +275,40 @@ def graph_url(store: str, graph: str) -> str:
     return f"{store}{'&' if '?' in store else '?'}{urlencode({'graph': graph}, quote_via=quote)}"
 
 
-def put_graph(client: Client, endpoint: Endpoint, graph: Graph, media_types: list[str]) -> None:
-    """Replace the graph in the store with `graph` (media_types: the order to try; the one accepted moves first)."""
+def pieces(graph: Graph, size: int) -> list[bytes]:
+    """The graph's N-Triples in pieces of at most `size` triples. A graph with blank nodes stays whole: a blank
+    node's triples must arrive in one request, or the store makes several nodes of it."""
+    if graph.triples <= size or b"_:" in graph.body:
+        return [graph.body]
+    lines = graph.body.splitlines(keepends=True)
+    return [b"".join(lines[i : i + size]) for i in range(0, len(lines), size)]
+
+
+def put_graph(client: Client, endpoint: Endpoint, graph: Graph, media_types: list[str], size: int) -> int:
+    """Replace the graph in the store with `graph`. A store that loads in bulk (Oxigraph server) gets an empty PUT
+    (the graph emptied) and one bulk POST; any other its first piece with PUT, the others added with POST (one
+    huge request is slow in every store tried, and Virtuoso stalls on it). media_types: the order to try; the one
+    accepted moves first. Returns the number of requests."""
+    url = graph_url(endpoint.store, graph.iri)
+    if endpoint.bulk:
+        _send_piece(client, "PUT", url, b"", media_types)
+        _send_piece(client, "POST", f"{url}&{endpoint.bulk}", graph.body, media_types)
+        return 2
+    bodies = pieces(graph, size)
+    for i, body in enumerate(bodies):
+        _send_piece(client, "PUT" if i == 0 else "POST", url, body, media_types)
+    return len(bodies)
+
+
+def _send_piece(client: Client, method: str, url: str, body: bytes, media_types: list[str]) -> None:
     for media_type in list(media_types):
-        response = client.request("PUT", graph_url(endpoint.store, graph.iri), graph.body, {"Content-Type": media_type})
+        response = client.request(method, url, body, {"Content-Type": media_type})
         if response.status == 415 and media_type != media_types[-1]:
             continue
         if response.status in (401, 403):
             raise PublishError(f"authentication refused ({response.message()})")
         if not 200 <= response.status < 300:
-            raise PublishError(response.message())
+            raise PublishError(f"{method}: {response.message()}")
         media_types.remove(media_type)
         media_types.insert(0, media_type)
         return
@@ -350,6 +384,7 @@ def publish(
     check: bool = True,
     timeout: float = 300.0,
     retries: int = 4,
+    piece_triples: int = 50_000,
 ) -> list[Outcome]:
     """Send every graph to every endpoint (then verify it there). An endpoint that fails is left at the graph that
     failed and the others still get theirs; the outcomes say which graphs reached which endpoint."""
@@ -363,10 +398,13 @@ def publish(
         for graph in graphs:
             started = time.perf_counter()
             try:
-                put_graph(client, endpoint, graph, media_types)
+                requests = put_graph(client, endpoint, graph, media_types, piece_triples)
                 outcome.graphs[graph.iri] = "published"
                 took = time.perf_counter() - started
-                echo(f"  <{graph.iri}>  {graph.triples:,} triples  {len(graph.body):,} bytes  {took:.2f} s")
+                echo(
+                    f"  <{graph.iri}>  {graph.triples:,} triples  {len(graph.body):,} bytes  {took:.2f} s"
+                    + (f"  ({requests} requests{', bulk' if endpoint.bulk else ''})" if requests > 1 else "")
+                )
                 if check:
                     verify(client, endpoint, graph)
                     outcome.graphs[graph.iri] = "verified"

@@ -70,6 +70,15 @@ def test_publishing_again_replaces_and_never_duplicates(store, built, published)
         assert remote_count(store, graph) == size
 
 
+def test_a_graph_sent_in_pieces_arrives_whole(store, built, published):
+    again = run_publish(store, built, "--piece-triples", "4000")
+    assert again.returncode == 0, again.stderr[-3000:]
+    fy2019 = "https://w3id.org/ryoiki-ld/graph/fy2019"
+    requests = "(2 requests, bulk)" if store.name == "oxigraph" else "(8 requests)"  # 31,349 triples
+    assert re.search(rf"<{re.escape(fy2019)}>  31,349 triples .* {re.escape(requests)}", again.stderr), again.stderr
+    assert f"verified  <{fy2019}>" in again.stderr and remote_count(store, fy2019) == 31_349
+
+
 @pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])
 def test_every_example_query_answers_the_same_on_the_store(store, built, published, path):
     query = path.read_text(encoding="utf-8")
@@ -187,8 +196,12 @@ def test_a_store_s_query_endpoint_is_told_from_its_url_or_given():
         "http://h:3030/ds/query",
         "http://h:7200/repositories/r",
     ]
-    given = publish.endpoints(["http://h/gsp"], ["http://h/q"], layouts)
-    assert given == [publish.Endpoint("http://h/gsp", "http://h/q")]
+    assert [e.bulk for e in found] == ["no_transaction", "", "", ""]  # Oxigraph server loads in bulk
+    given = publish.endpoints(["http://h/gsp", "http://h:7878/store"], ["http://h/q", "http://h:7878/q"], layouts)
+    assert given == [
+        publish.Endpoint("http://h/gsp", "http://h/q"),
+        publish.Endpoint("http://h:7878/store", "http://h:7878/q", "no_transaction"),
+    ]
     with pytest.raises(RyoikiError, match="cannot tell this store's SPARQL query endpoint"):
         publish.endpoints(["http://h/gsp"], [], layouts)
     with pytest.raises(RyoikiError, match="1 --endpoint but 2 --query-endpoint"):

@@ -31,6 +31,7 @@ class Store:
     stop: Callable[[], None]  # stops the server (again: does nothing)
     auth: tuple[str, ...] = ()  # publish's options for its credentials
     env: dict[str, str] | None = None  # and the environment they name
+    sql_port: int | None = None  # Virtuoso's SQL port (isql-vt)
 
 
 def free_port() -> int:
@@ -116,6 +117,7 @@ def virtuoso(folder: Path, ini_text: str | None = None) -> Iterator[Store]:
         stop,
         ("--auth", "digest", "--user", VIRTUOSO_USER, "--password-env", "RYOIKI_TEST_VIRTUOSO_PASSWORD"),
         {"RYOIKI_TEST_VIRTUOSO_PASSWORD": VIRTUOSO_PASSWORD},
+        sql_port,
     )
     try:
         yield store
