@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ryoiki_ld import publish  # noqa: E402
-from ryoiki_ld.config import Output  # noqa: E402
+from ryoiki_ld.config import Output, Paths  # noqa: E402
 from tests.support.stores import VIRTUOSO_PASSWORD, VIRTUOSO_USER, oxigraph_server, virtuoso  # noqa: E402
 
 BASE = "https://w3id.org/ryoiki-ld/"
@@ -53,7 +53,7 @@ def timed_verify(graphs: list[publish.Graph], endpoint: publish.Endpoint, creds:
     client = publish.Client(creds, 3600, 0)
     started = time.perf_counter()
     for g in graphs:
-        publish.verify(client, endpoint, g)
+        publish.verify(client, endpoint, g, 50_000)
     return time.perf_counter() - started
 
 
@@ -114,14 +114,15 @@ def main() -> None:
             triples = sum(g.triples for g in graphs)
             folder = Path(tempfile.mkdtemp(dir=tmp))
             with oxigraph_server(folder / "server") as store:
-                endpoint, creds = publish.Endpoint(store.gsp, store.query), publish.Credentials("none")
+                [endpoint] = publish.endpoints([store.gsp], [], publish.read_layouts(Paths().store_layouts))
+                creds = publish.Credentials("none")
                 published = timed_publish(graphs, endpoint, creds)
                 verified = timed_verify(graphs, endpoint, creds)
             native = oxigraph_native(graphs, folder)
             report("oxigraph", what, triples, published, native, verified)
             folder = Path(tempfile.mkdtemp(dir=tmp))
             with virtuoso(folder) as store:
-                endpoint = publish.Endpoint(store.gsp, store.query)
+                [endpoint] = publish.endpoints([store.gsp], [], publish.read_layouts(Paths().store_layouts))
                 creds = publish.Credentials("digest", VIRTUOSO_USER, VIRTUOSO_PASSWORD)
                 published = timed_publish(graphs, endpoint, creds)
                 verified = timed_verify(graphs, endpoint, creds)
