@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 import urllib.parse
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pyoxigraph as ox
 import pytest
@@ -238,3 +242,57 @@ def test_integer_subtypes_are_compared_as_integers():
     }
     text = ox.Literal("007")
     assert publish.normalised([ox.Triple(s, p, text)]) == {ox.Triple(s, p, text)}
+
+
+def test_one_build_goes_to_several_stores_in_one_run(tmp_path, built):
+    with oxigraph_server(tmp_path / "oxigraph") as first, virtuoso(tmp_path / "virtuoso") as second:
+        # Oxigraph server takes no credentials and ignores them: one --auth serves both.
+        result = run_publish(second, built, "--endpoint", first.gsp)
+        assert result.returncode == 0, result.stderr[-3000:]
+        for store in (first, second):
+            assert f"{store.gsp}: 5 of 5 graphs arrived" in result.stderr
+            for graph, size in graph_sizes(built).items():
+                assert remote_count(store, graph) == size
+
+
+class _Busy(BaseHTTPRequestHandler):
+    """A store that answers 503 (busy) to its first `busy` requests, then takes every graph."""
+
+    busy = 0
+    seen: ClassVar[list[int]] = []
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status = 503 if len(self.seen) < self.busy else 201
+        self.seen.append(status)
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("busy", "retries", "status"), [(2, 2, 0), (3, 2, 2)])
+def test_a_busy_store_is_tried_again_with_backoff(built, busy, retries, status):
+    handler = type("Busy", (_Busy,), {"busy": busy, "seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/gsp"
+        started = time.monotonic()
+        result = run_cli(
+            *("publish", "--endpoint", url, "--query-endpoint", url, "--out", built),
+            *("--no-verify", "--retries", str(retries)),
+        )
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert result.returncode == status, result.stderr[-2000:]
+    if status == 0:  # two 503s, then every graph: waited 0.5 s and 1 s
+        assert handler.seen == [503, 503] + [201] * 5 and took >= 1.5
+    else:  # three 503s with two retries: the first graph fails with the store's answer, nothing else is sent
+        assert handler.seen == [503, 503, 503]
+        assert f"{url}: graph <https://w3id.org/ryoiki-ld/graph/catalog>: PUT: HTTP 503" in result.stderr
+        assert f"{url}: 0 of 5 graphs arrived" in result.stderr
