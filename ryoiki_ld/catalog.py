@@ -93,7 +93,7 @@ def distribution_table(settings: Settings) -> pd.DataFrame:
     rows = [
         {
             "key": f"source-{s.id}",
-            "path": f"source/{s.file.name}",
+            "path": iris.source_path(s.file.name),
             "origin": f"survey:{s.id}",
             "media_type": surveys.FORMATS[s.format][0],
             "format": surveys.FORMATS[s.format][1],

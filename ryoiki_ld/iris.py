@@ -21,6 +21,18 @@ SERIES = "chiren-nw-survey"  # the key of the dcat:DatasetSeries of the survey's
 NESTED_KEYS = {"observation": 1, "assessment": 1}
 
 
+def source_path(file: str) -> str:
+    """Where the site publishes a survey's source file (`data/catalog/distributions.csv` lists the first's)."""
+    return f"source/{file}"
+
+
+def source_location(file: str, lines: str) -> str:
+    """A range of a source file's lines ("205-212", 1-based, as the tidy table's `source_lines` says) as a site path
+    with an RFC 5147 fragment: source/{file}#line=204,212 (a position before the first line, after the last)."""
+    first, _, last = lines.partition("-")
+    return f"{source_path(file)}#line={int(first) - 1},{last}"
+
+
 def resource_iri(base: str, kind: str, key: str) -> str:
     return f"{base}{ID}{kind}/{key}"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import extract, reading, surveys
+from . import extract, iris, reading, surveys
 from .config import Settings
 from .errors import SourceError
 from .observations import observations
@@ -32,6 +32,19 @@ class Edition:
     survey: surveys.Survey
     source: Path  # the file its table was read from
     table: pd.DataFrame  # the survey's typed table (the columns of networks.csv) and `network`: each row's key
+
+
+def source_locations(edition: Edition) -> dict[str, pd.Series]:
+    """Where each row of a survey was read, as site paths with line fragments (`iris.source_location`): a row read
+    from two places (the report text prints some rows in two parts) has a second; "" where there is none."""
+    file = edition.source.name
+    ranges = edition.table["source_lines"].fillna("").astype(str).str.split(",")
+    return {
+        f"source_location_{i}": ranges.map(
+            lambda r, i=i: iris.source_location(file, r[i - 1]) if len(r) >= i and r[i - 1] else ""
+        )
+        for i in (1, 2)
+    }
 
 
 @dataclass(frozen=True)
@@ -48,7 +61,7 @@ class Series:
         seen later), `survey_row` its row in the first survey (empty when it was first seen later)."""
         frames, seen = [], set()
         for edition in self.editions:
-            table = edition.table.assign(source_file=edition.source.name, first_survey=edition.survey.id)
+            table = edition.table.assign(first_survey=edition.survey.id, **source_locations(edition))
             if edition is self.first:
                 frames.append(table.assign(survey_row=table["no"]))
             else:
@@ -68,7 +81,7 @@ class Series:
                     "network": e.table["network"],
                     "name": e.table["name"],
                     "source_lines": e.table["source_lines"],
-                    "source_file": e.source.name,
+                    **source_locations(e),
                 }
             )
             for e in self.editions

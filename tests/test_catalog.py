@@ -46,6 +46,27 @@ def test_the_catalogue_conforms_to_dcat_ap_3(catalog):
     assert conforms, text
 
 
+def test_the_whole_graph_with_its_catalogue_conforms_to_dcat_ap_3(built, catalog):
+    """DCAT-AP's rules on concepts and concept schemes apply to every one in the graph (the criteria, the coverage
+    types, the outcomes, the observation statuses), not only to the catalogue's."""
+    graph = rdflib.Graph().parse(built / "dump" / "ryoiki-ld.nt")
+    graph += catalog
+    shapes = rdflib.Graph().parse(DCAT_AP_SHAPES)
+    conforms, _, text = validate(graph, shacl_graph=shapes, inference="none")
+    assert conforms, text
+    broken = graph - rdflib.Graph()
+    criterion = rdflib.URIRef(f"{BASE}id/criterion/a")
+    skos = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
+    broken.remove((criterion, skos.prefLabel, None))
+    broken.remove((RLD.CoverageTypes, DCT.title, None))
+    conforms, report, _ = validate(broken, shacl_graph=shapes, inference="none")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    failed = {
+        (report.value(r, sh.focusNode), report.value(r, sh.resultPath)) for r in report.subjects(sh.focusNode, None)
+    }
+    assert not conforms and failed == {(criterion, skos.prefLabel), (RLD.CoverageTypes, DCT.title)}
+
+
 def test_the_dcat_ap_shapes_catch_what_is_missing(catalog):
     broken = rdflib.Graph()
     for t in catalog:

@@ -296,3 +296,29 @@ def test_a_busy_store_is_tried_again_with_backoff(built, busy, retries, status):
         assert handler.seen == [503, 503, 503]
         assert f"{url}: graph <https://w3id.org/ryoiki-ld/graph/catalog>: PUT: HTTP 503" in result.stderr
         assert f"{url}: 0 of 5 graphs arrived" in result.stderr
+
+
+class _Slow(BaseHTTPRequestHandler):
+    """A store that takes longer to answer than publish's --timeout."""
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        time.sleep(3)
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_store_over_the_time_limit_is_exit_2_naming_it(built):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/gsp"
+        result = run_cli("publish", "--endpoint", url, "--query-endpoint", url, "--out", built, "--timeout", "1")
+    finally:
+        server.shutdown()
+    assert result.returncode == 2
+    assert f"{url}: graph <https://w3id.org/ryoiki-ld/graph/catalog>: no answer within 1 s" in result.stderr

@@ -453,3 +453,72 @@ REMOTE = re.compile(
 def test_query_page_loads_nothing_from_another_host():
     for path in (ROOT / "site" / "query").iterdir():
         assert not REMOTE.search(path.read_text(encoding="utf-8")), path
+
+
+# --- relative IRIs and the body's charset (W3C protocol test query_content_type_construct) -----------------------
+
+
+def test_relative_iris_resolve_against_the_endpoint_as_reached(server):
+    """A query without BASE: its relative IRIs resolve against the endpoint IRI, as the request reached it."""
+    query = b"CONSTRUCT { <s> <p> 1 } WHERE {}"
+    reply = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+        query,
+    )
+    assert reply.status == 200, reply.text
+    endpoint = f"http://{server.host}:{server.port}/"
+    assert reply.text.strip() == f'<{endpoint}s> <{endpoint}p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+    other = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/sparql-query", "Accept": "application/n-triples", "Host": "example.org"},
+        query,
+    )
+    assert other.text.startswith("<http://example.org/s> <http://example.org/p>")  # not the first answer, cached
+    based = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/sparql-query", "Accept": "application/n-triples"},
+        b"BASE <http://e.org/> " + query,
+    )
+    assert based.text.startswith("<http://e.org/s>")  # the query's own BASE wins
+
+
+@pytest.mark.parametrize("charset", ["Shift_JIS", "EUC-JP", "utf-8", "UTF-16"])
+def test_a_body_in_the_charset_it_declares_is_read_in_it(server, charset):
+    query = 'SELECT ?name WHERE { ?n <http://www.w3.org/2000/01/rdf-schema#label> ?name FILTER(?name = "道南地域医療連携協議会"@ja) }'
+    direct = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": f"application/sparql-query; charset={charset}", "Accept": "text/csv"},
+        query.encode(charset),
+    )
+    form = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": f"application/x-www-form-urlencoded; charset={charset}", "Accept": "text/csv"},
+        urllib.parse.urlencode({"query": query}, encoding=charset).encode("ascii"),
+    )
+    for reply in (direct, form):
+        assert reply.status == 200, reply.text
+        assert reply.text.splitlines()[1:] == ["道南地域医療連携協議会"]
+
+
+def test_a_charset_the_endpoint_cannot_read_is_refused_saying_so(server):
+    reply = fetch(server, "POST", "/sparql", {"Content-Type": "application/sparql-query; charset=x-klingon"}, b"ASK {}")
+    assert reply.status == 415 and "charset 'x-klingon'" in reply.text and "UTF-8" in reply.text
+    wrong = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/sparql-query; charset=utf-8"},
+        'ASK { FILTER("道") }'.encode("shift_jis"),
+    )
+    assert wrong.status == 400 and "not valid utf-8" in wrong.text

@@ -7,6 +7,7 @@ One App runs in each worker process (`workers.py`). Its event loop parses the re
 from __future__ import annotations
 
 import asyncio
+import codecs
 import functools
 import json
 import re
@@ -70,13 +71,38 @@ class Request:
         return self.headers.get(name)
 
 
-def parse_parameters(data: bytes) -> dict[str, list[str]]:
+def parse_parameters(data: bytes, charset: str = "utf-8") -> dict[str, list[str]]:
+    """URL-encoded parameters, their percent-encoded bytes read in `charset` (a form body may declare another)."""
     try:
         return urllib.parse.parse_qs(
-            data.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict", max_num_fields=100
+            data.decode("ascii" if charset != "utf-8" else "utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            encoding=charset,
+            errors="strict",
+            max_num_fields=100,
         )
     except (UnicodeDecodeError, ValueError) as e:
-        raise BadRequest(400, f"cannot read the parameters: {e}") from None
+        raise BadRequest(400, f"cannot read the parameters as {charset}: {e}") from None
+
+
+def body_charset(content_type: str | None) -> str:
+    """The charset a POST body declares (UTF-8 when it declares none), as Python names it; one Python does not
+    know is refused with 415 (the body cannot be read as its sender meant)."""
+    declared = next(
+        (
+            value.strip().strip('"')
+            for name, _, value in (part.partition("=") for part in (content_type or "").split(";")[1:])
+            if name.strip().lower() == "charset"
+        ),
+        "utf-8",
+    )
+    try:
+        return codecs.lookup(declared).name
+    except LookupError:
+        raise BadRequest(
+            415, f"the body's charset {declared!r} is not one this endpoint can read; send UTF-8"
+        ) from None
 
 
 @functools.lru_cache(maxsize=1024)
@@ -296,6 +322,7 @@ class App:
             return text(405, f"{request.method} is not allowed; {READ_ONLY}", [("Allow", "GET, HEAD, POST, OPTIONS")])
         key = (
             "POST" if request.method == "POST" else "GET",
+            request.header("host"),  # a query's relative IRIs resolve against the endpoint IRI it reached
             request.query_string,
             request.header("accept"),
             request.header("content-type") if request.method == "POST" else None,
@@ -307,15 +334,20 @@ class App:
             return cached
         params = parse_parameters(request.query_string)
         if request.method == "POST":
-            media_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+            content_type = request.header("content-type")
+            media_type = (content_type or "").split(";")[0].strip().lower()
             if media_type == "application/x-www-form-urlencoded":
-                for name, values in parse_parameters(request.body).items():
+                for name, values in parse_parameters(request.body, body_charset(content_type)).items():
                     params.setdefault(name, []).extend(values)
             elif media_type == "application/sparql-query":
+                charset = body_charset(content_type)
                 try:
-                    params.setdefault("query", []).append(request.body.decode("utf-8"))
+                    params.setdefault("query", []).append(request.body.decode(charset))
                 except UnicodeDecodeError:
-                    return text(400, "the query is not UTF-8")
+                    return text(
+                        400,
+                        f"the query is not valid {charset} (the charset of the body: UTF-8 unless its Content-Type says otherwise)",
+                    )
             elif media_type == "application/sparql-update":
                 return text(403, READ_ONLY)
             else:
@@ -343,8 +375,11 @@ class App:
         solutions = pick_format(accept, named, formats.SOLUTIONS)
         graph = pick_format(accept, named, formats.GRAPHS)
         note["cache"] = "miss"
+        # A relative IRI in a query without BASE resolves against the endpoint's IRI as the request reached it
+        # (as Oxigraph's server does; W3C protocol test query_content_type_construct).
+        base = f"{self.reached(request)}{request.path.lstrip('/')}"
         answer = await self.evaluate(
-            query, solutions, graph, params.get("default-graph-uri"), params.get("named-graph-uri"), note
+            query, solutions, graph, params.get("default-graph-uri"), params.get("named-graph-uri"), note, base
         )
         note["rows"] = answer.rows
         headers: Headers = [("Content-Type", answer.content_type), ("Vary", "Accept")]
@@ -376,6 +411,7 @@ class App:
         default_graph: list[str] | None,
         named_graphs: list[str] | None,
         note: dict[str, Any],
+        base_iri: str | None = None,
     ) -> Answer:
         """Check the query, then have a query thread evaluate it within the limits."""
         if len(query) > self.limits.max_query_chars:
@@ -393,7 +429,9 @@ class App:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.SOLUTIONS)}")
         if seen.form in ("CONSTRUCT", "DESCRIBE") and graph is None:
             return text_answer(406, f"{seen.form} results are available as: {formats.offered(formats.GRAPHS)}")
-        return await self.evaluator.run(Query(query, solutions, graph, default_graph, named_graphs, not seen.dataset))
+        return await self.evaluator.run(
+            Query(query, solutions, graph, default_graph, named_graphs, not seen.dataset, base_iri)
+        )
 
     def description(self, request: Request) -> Response:
         """The SPARQL 1.1 Service Description with VoID, in the format asked for; HTML is the query page."""
@@ -406,16 +444,21 @@ class App:
             )
         if fmt is HTML:
             return self.page("index.html")
-        host = request.header("host") or ""
-        if not _HOST.match(host):
-            host = f"{self.settings.host}:{self.settings.port}"
-        root = f"{request.scheme}://{host}{request.root_path}/"
+        root = self.reached(request)
         key = (root, fmt.ext)
         if key not in self.descriptions:
             if len(self.descriptions) > 64:
                 self.descriptions.clear()
             self.descriptions[key] = self._description(root, fmt)
         return Response(200, [("Content-Type", fmt.content_type), *headers], self.descriptions[key])
+
+    def reached(self, request: Request) -> str:
+        """The server's root as the request reached it (scheme, Host, mount path), ending in "/"; a Host header
+        that is not a host name is replaced by the address the server listens on."""
+        host = request.header("host") or ""
+        if not _HOST.match(host):
+            host = f"{self.settings.host}:{self.settings.port}"
+        return f"{request.scheme}://{host}{request.root_path}/"
 
     def _description(self, root: str, fmt: Format) -> bytes:
         triples = [q.triple for q in ox.parse(self.description_template, ox.RdfFormat.TURTLE, base_iri=root)]

@@ -50,6 +50,7 @@ def evaluate(
     default_graph: list[str] | None = None,
     named_graphs: list[str] | None = None,
     union: bool = True,
+    base_iri: str | None = None,
 ) -> Answer:
     """Evaluate and serialise, whole: the status is known before a byte of the body is sent.
 
@@ -61,7 +62,7 @@ def evaluate(
         dataset: dict = UNION_DEFAULT_GRAPH if union else {}
         if default_graph is not None or named_graphs is not None:
             dataset = {"default_graph": _dataset(default_graph or []), "named_graphs": _dataset(named_graphs or [])}
-        result = store.query(query, **dataset)
+        result = store.query(query, base_iri=base_iri, **dataset)
         wanted = graph if isinstance(result, ox.QueryTriples) else solutions
         if wanted is None:
             kind = "graph" if isinstance(result, ox.QueryTriples) else "solutions"

@@ -123,6 +123,7 @@ class Query:
     default_graph: list[str] | None = None
     named_graphs: list[str] | None = None
     union: bool = True
+    base_iri: str | None = None  # what relative IRIs in the query resolve against (the endpoint's IRI)
 
 
 @dataclass(eq=False)
@@ -243,6 +244,7 @@ class Evaluator:
                     query.default_graph,
                     query.named_graphs,
                     query.union,
+                    query.base_iri,
                 )
             except Exception as e:  # a bug of ours: answer it, keep serving
                 traceback.print_exc()

@@ -271,7 +271,7 @@ def page_context(data: SiteData, h: Html, path: str) -> dict:
         "path": path,
         "switch_href": h.root + ("en/" if other == "en" else "") + path,
         "query_page": h.endpoint,
-        "source_href": h.root + "source/" + data.settings.source.name,
+        "source_href": h.root + iris.source_path(data.settings.source.name),
         "corrections_href": h.root + "data/corrections.csv",
         "data_credit_ja": data.text["ja"]["credit"],
     }
