@@ -3,8 +3,8 @@
 
 Prints each size's stages and total, the files and bytes the build wrote, and the growth exponent between
 consecutive sizes (log(t2/t1) / log(n2/n1): 1.0 is linear). Figures only; nothing is asserted. Every build is
-written to a temporary folder and deleted; a build writes about 1 MB and 100 files per network (mostly the site),
-so 100,000 rows need about 100 GB of free disk: the default sizes stop at 10,000.
+written to a temporary folder and deleted; a build writes about 0.7 MB and 51 files per row (mostly the site),
+so 100,000 rows need about 70 GB of free disk: the default sizes stop at 10,000.
 
     .venv/bin/python benchmarks/bench_survey_scale.py [--sizes 1000 10000]
 """

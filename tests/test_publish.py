@@ -21,8 +21,9 @@ from ryoiki_ld.config import ROOT, Output, Paths
 from ryoiki_ld.errors import RyoikiError
 
 from .support.cli import run_cli
+from .support.ports import free_port
 from .support.results import local, remote
-from .support.stores import VIRTUOSO_INI, Store, free_port, oxigraph_server, virtuoso
+from .support.stores import VIRTUOSO_INI, Store, oxigraph_server, virtuoso
 
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
 START = {"oxigraph": oxigraph_server, "virtuoso": virtuoso}

@@ -13,8 +13,8 @@ import pytest
 
 from ryoiki_ld.config import ROOT
 
+from .support.ports import free_port, wait_for
 from .support.server import COUNT_NETWORKS, Server, fetch, get_query, serving, stop
-from .support.stores import free_port, wait_for
 
 CONF = ROOT / "examples" / "deploy" / "nginx-replicas.conf"
 

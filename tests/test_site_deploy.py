@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import http.client
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,14 +16,9 @@ from ryoiki_ld import formats
 from ryoiki_ld.config import Settings
 
 from .support.negotiation import NEGOTIATION_CASES, expected_answer
+from .support.ports import free_port, wait_for
 
 MOUNT = "/mount/sub/"  # where the servers also show the site, besides their root
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 APACHE_CONF = """ServerRoot "{tmp}"
@@ -91,7 +84,7 @@ def web_server(request, built: Path):
         shutil.copyfile(built / "site" / ".htaccess", site / ".htaccess")
         for p in [tmp, *tmp.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
-        port = _free_port()
+        port = free_port()
         settings = Settings()
         values = {"tmp": tmp, "port": port, "site": site, "modules": "/usr/lib/apache2/modules"}
         if request.param == "apache":
@@ -104,26 +97,13 @@ def web_server(request, built: Path):
             command = [binary, "-c", str(conf), "-p", str(tmp)]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            _wait_for(port, process, tmp / "error.log")
+            wait_for(port, process, tmp / "error.log")
             yield port
         finally:
             process.terminate()
             process.wait(timeout=30)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _wait_for(port: int, process: subprocess.Popen, log: Path) -> None:
-    for _ in range(200):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"server exited: {output} {log.read_text() if log.exists() else ''}")
-            time.sleep(0.05)
-    pytest.fail("server did not start")
 
 
 def _get(port: int, path: str, accept: str | None = None) -> http.client.HTTPResponse:

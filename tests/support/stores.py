@@ -6,10 +6,8 @@ with digest auth)."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from ryoiki_ld.config import ROOT
+
+from .ports import free_port, wait_for
 
 VIRTUOSO_INI = ROOT / "examples" / "stores" / "virtuoso.ini"
 VIRTUOSO_USER, VIRTUOSO_PASSWORD = "dba", "dba"  # a fresh database's; the port is on 127.0.0.1 only
@@ -32,26 +32,6 @@ class Store:
     auth: tuple[str, ...] = ()  # publish's options for its credentials
     env: dict[str, str] | None = None  # and the environment they name
     sql_port: int | None = None  # Virtuoso's SQL port (isql-vt)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, process: subprocess.Popen, log: Path | None = None, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"{process.args[0]} exited: {output} {log.read_text() if log and log.exists() else ''}")
-            time.sleep(0.1)
-    pytest.fail(f"{process.args[0]} did not listen on port {port} within {seconds} s")
 
 
 @contextmanager
