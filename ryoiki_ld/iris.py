@@ -9,6 +9,8 @@ The SPARQL mappings in `mappings/` build the same `{base}id/{kind}/{key}` patter
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from .rdf import ONTOLOGY
 
 ID = "id/"
@@ -19,6 +21,11 @@ SERIES = "chiren-nw-survey"  # the key of the dcat:DatasetSeries of the survey's
 # its survey and row (`id/observation/fy2019/001`), an assessment by its survey and row-criterion
 # (`id/assessment/fy2019/001-a`). Every other key is one segment.
 NESTED_KEYS = {"observation": 1, "assessment": 1}
+
+
+def site_path(base: str) -> str:
+    """The path on its host at which the site is published: the base IRI's (documents are at {base}doc/…)."""
+    return urlsplit(base).path or "/"
 
 
 def source_path(file: str) -> str:

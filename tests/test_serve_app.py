@@ -522,3 +522,23 @@ def test_a_charset_the_endpoint_cannot_read_is_refused_saying_so(server):
         'ASK { FILTER("道") }'.encode("shift_jis"),
     )
     assert wrong.status == 400 and "not valid utf-8" in wrong.text
+
+
+# --- the not-found page -------------------------------------------------------------------------------------------
+
+
+def test_a_path_that_names_nothing_gets_the_site_s_not_found_page(server):
+    for path, words, base in (
+        ("/no/such/page", "ページが見つかりません", '<base href="/">'),
+        ("/en/no/such/page", "Page not found", '<base href="/en/">'),
+        ("/doc/network/999.html", "ページが見つかりません", '<base href="/">'),
+    ):
+        reply = fetch(server, "GET", path, {"Accept": "text/html"})
+        assert reply.status == 404 and reply.header("Content-Type").startswith("text/html"), path
+        assert words in reply.text and base in reply.text, path  # its links work from any path: <base> is the root
+        assert 'href="index.html#networks"' in reply.text or 'href="../en/index.html#networks"' in reply.text
+    page = fetch(server, "GET", "/id/network/999", {"Accept": "text/html"})
+    assert page.status == 404 and page.header("Location") is None and "ページが見つかりません" in page.text
+    machine = fetch(server, "GET", "/id/network/999", {"Accept": "text/turtle"})
+    assert machine.status == 404 and machine.header("Content-Type").startswith("text/plain")
+    assert "no resource is named" in machine.text

@@ -11,6 +11,7 @@ import pytest
 
 from .support.browser import Watched, chromium, serve_site
 from .support.hostile import HOSTILE_NAME
+from .support.server import serving
 
 
 @pytest.fixture(scope="module")
@@ -209,3 +210,33 @@ def test_markup_in_the_data_stays_text_in_the_browser(browser, hostile_build):
         w.context.close()
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "lang"),
+    [("no/such/page", "ページが見つかりません", "ja"), ("en/no/such", "Page not found", "en")],
+)
+def test_a_path_that_names_nothing_shows_the_not_found_page_and_its_links_work(
+    browser, built, tmp_path, path, heading, lang
+):
+    """Served by `ryoiki-ld serve`: its <base> names the root the browser reached, so the page has the site's look
+    and its links lead into the site from any depth."""
+    with serving(built, tmp_path / "build") as server:
+        w = Watched(browser, server.url)
+        try:
+            response = w.page.goto(server.url + path, wait_until="load")
+            assert response.status == 404
+            page = w.page
+            assert page.locator("h1").inner_text() == heading and page.locator("html").get_attribute("lang") == lang
+            assert page.locator("header").count() == 1  # the site's header and navigation
+            assert page.evaluate("getComputedStyle(document.body).fontFamily") != "Times New Roman"  # site.css loaded
+            w.shot(f"not-found-{lang}")
+            page.locator("ul.not-found a").first.click()
+            page.wait_for_load_state("load")
+            assert page.url == server.url + ("en/" if lang == "en" else "") + "index.html#networks"
+            assert page.locator("#network-table tbody tr").count() == 218
+            # One console error: Chromium's for the page's own 404 status (a missing asset would add another).
+            assert w.errors == ["Failed to load resource: the server responded with a status of 404 (Not Found)"]
+            assert not w.outside_requests()
+        finally:
+            w.context.close()

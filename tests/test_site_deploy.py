@@ -37,6 +37,7 @@ Group nogroup
 TypesConfig /etc/mime.types
 DocumentRoot "{site}"
 Alias /mount/sub "{site}"
+Alias /ryoiki-ld "{site}"
 <Directory "{site}">
   AllowOverride All
   Require all granted
@@ -61,6 +62,7 @@ http {{
     listen 127.0.0.1:{port};
     root {site};
     location /mount/sub/ {{ alias {site}/; }}
+    location /ryoiki-ld/ {{ alias {site}/; }}
     include {snippet};
   }}
 }}
@@ -82,6 +84,9 @@ def web_server(request, built: Path):
                 (site / path).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(built / "site" / f"{path}.{ext}", site / f"{path}.{ext}")
         shutil.copyfile(built / "site" / ".htaccess", site / ".htaccess")
+        for page in ("404.html", "en/404.html"):
+            (site / page).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(built / "site" / page, site / page)
         for p in [tmp, *tmp.rglob("*")]:
             p.chmod(0o755 if p.is_dir() else 0o644)
         port = free_port()
@@ -110,7 +115,7 @@ def _get(port: int, path: str, accept: str | None = None) -> http.client.HTTPRes
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path, headers={"Accept": accept} if accept is not None else {})
     response = connection.getresponse()
-    response.read()
+    response.body = response.read()
     connection.close()
     return response
 
@@ -135,3 +140,20 @@ def test_rewrite_rules_answer_as_serve_does(web_server, mount):
                 wrong.append(f"{got[1]}: {followed.status} {followed.getheader('Content-Type')}")
     assert not wrong, wrong
     assert _get(web_server, mount + "doc/def.html").status == 200  # documents are not rewritten
+
+
+def test_a_path_that_names_nothing_gets_the_not_found_page_in_its_language(web_server, request):
+    """The site is published at the base IRI's path (/ryoiki-ld/ by default), where the rules name the page."""
+    for path, words in (
+        ("/ryoiki-ld/no/such/page", "ページが見つかりません"),
+        ("/ryoiki-ld/en/no/such", "Page not found"),
+    ):
+        response = _get(web_server, path, "text/html")
+        assert response.status == 404 and words in response.body.decode("utf-8"), (path, response.status)
+        assert '<base href="/ryoiki-ld/' in response.body.decode("utf-8")
+    if "apache" in request.node.callspec.id:  # nginx cannot test a document's file under an alias: docs/site.md
+        for mount in ("/", MOUNT, "/ryoiki-ld/"):
+            response = _get(web_server, mount + "id/network/999", "text/html")
+            assert response.status == 404 and response.getheader("Location") is None, mount
+            assert _get(web_server, mount + "id/network/001", "text/html").status == 303
+        assert "ページが見つかりません" in _get(web_server, "/ryoiki-ld/id/network/999").body.decode("utf-8")

@@ -255,13 +255,18 @@ class App:
             return self.files(self.page_files, request, missing="no such file of the query page")
         if static.is_resource_path(path):
             format_param = (parse_parameters(request.query_string).get("format") or [None])[0]
-            return static.dereference(
-                path, self.manifest.base_iri, self.out.site, request.header("accept"), format_param
-            )
+            accept = request.header("accept")
+            answer = static.dereference(path, self.manifest.base_iri, self.out.site, accept, format_param)
+            if answer.status == 404 and not format_param and static.wants_html(path, accept):
+                return self.not_found(request, answer)  # a person following a link to nothing
+            return answer
         if path == "/" and not self.out.site.is_dir():
             return self.page("no-site.html")
         missing = "not found" if self.out.site.is_dir() else "not found: this build has no site (DIR/site) yet"
-        return self.files(self.site, request, missing)
+        answer = self.files(self.site, request, missing)
+        if answer.status == 404 and static.names_html(request.header("accept")):
+            return self.not_found(request, answer)  # a browser: the page; any other client: the line of text
+        return answer
 
     def files(self, files: static.StaticFiles, request: Request, missing: str) -> Response:
         found = files.find(request.path)
@@ -271,6 +276,20 @@ class App:
         if not isinstance(found, Path):
             return text(404, missing)
         return files.response(found, request.header("if-none-match"))
+
+    def not_found(self, request: Request, plain: Response) -> Response:
+        """The site's not-found page (site/templates/404.html) in the language of the path, with status 404; its
+        <base> names the site's root as the request reached it. `plain` (the text answer) when the build has no
+        site."""
+        english = request.path.startswith("/en/")
+        page = self.out.site / ("en/404.html" if english else "404.html")
+        try:
+            body = page.read_bytes()
+        except OSError:
+            return plain
+        published = f'<base href="{iris.site_path(self.manifest.base_iri)}'
+        body = body.replace(published.encode(), f'<base href="{request.root_path}/'.encode(), 1)
+        return Response(404, [("Content-Type", HTML.content_type), ("Vary", "Accept")], body)
 
     def page(self, name: str) -> Response:
         body = self.pages[name]

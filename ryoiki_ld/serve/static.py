@@ -111,5 +111,17 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
     return text(303, f"See {location}", [*vary, ("Location", location)])
 
 
+def wants_html(path: str, accept: str | None) -> bool:
+    """Whether a request for a resource IRI asks for its page (by suffix, or by Accept as `dereference` does)."""
+    name = path.rsplit("/", 1)[-1]
+    _, dot, suffix = name.partition(".")
+    return formats.negotiate(accept, None, suffix if dot else None) is formats.HTML
+
+
+def names_html(accept: str | None) -> bool:
+    """Whether a client names HTML in Accept, as browsers do (curl and libraries send */* or nothing)."""
+    return bool(accept) and any(t in accept.lower() for t in ("text/html", "application/xhtml+xml"))
+
+
 def is_resource_path(path: str) -> bool:
     return path.startswith("/" + iris.ID) or path == "/def" or path.startswith("/def.")

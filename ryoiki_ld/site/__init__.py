@@ -24,7 +24,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from .. import catalog
+from .. import catalog, iris
 from ..config import Output, Settings
 from . import charts
 from .graph import index
@@ -89,7 +89,9 @@ def _build_site(triples: set[str], settings: Settings, out: Output, published: c
     positions = charts.read_tile_positions(paths.prefecture_tiles)
     write_all(Writer(data, environment(paths.site_templates), out, positions), settings.site_workers)
     shutil.copytree(paths.site_assets, site / "assets")
-    shutil.copyfile(paths.htaccess, site / ".htaccess")
-    pages = (len(data.documents) + 3) * len(LANGS)
+    # The Apache rules name the not-found page by its path on the host (ErrorDocument takes no relative path).
+    rules = paths.htaccess.read_text(encoding="utf-8").replace("@SITE_PATH@", iris.site_path(settings.base_iri))
+    (site / ".htaccess").write_text(rules, encoding="utf-8")
+    pages = (len(data.documents) + 4) * len(LANGS)  # and the landing, criteria, downloads and not-found pages
     echo(f"  {len(data.documents)} resources × 3 RDF documents, {pages} HTML pages (ja + en)")
     return Stats(len(data.documents), pages)

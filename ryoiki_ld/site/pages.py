@@ -533,6 +533,12 @@ def ontology_context(data: SiteData, h: Html, subjects: list[str]) -> dict:
     }
 
 
+def not_found_context(data: SiteData, h: Html) -> dict:
+    """The not-found page's root: the path of the base IRI, where the site is published (its English page one
+    folder down); `serve` replaces it with the root it was reached at."""
+    return {"base_href": iris.site_path(data.base) + ("en/" if h.lang == "en" else "")}
+
+
 def downloads_context(data: SiteData, h: Html, out: Output) -> dict:
     return {
         "files": [

@@ -21,7 +21,14 @@ from .documents import TermWriter, jsonld, ntriples, turtle
 from .graph import document_triples, iri
 from .html import Html, QueryLink, Skeleton, html_list, joined, number, page_context
 from .model import LANGS, NETWORK, PREFECTURE, SURVEY, SiteData
-from .pages import criterion_summary, downloads_context, landing_context, ontology_context, resource_html
+from .pages import (
+    criterion_summary,
+    downloads_context,
+    landing_context,
+    not_found_context,
+    ontology_context,
+    resource_html,
+)
 
 
 def environment(templates: Path) -> jinja2.Environment:
@@ -131,6 +138,7 @@ class Writer:
             lambda h: {"summaries": [criterion_summary(data, h, c) for c in data.criteria]},
         )
         self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.out))
+        self.render("404.html", get("404.html"), lambda h: not_found_context(data, h))
         pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
         entry = get("_sitemap_url.xml")
         urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]

@@ -8,10 +8,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from ryoiki_ld import iris
+from ryoiki_ld.config import DEFAULT_BASE_IRI
+
 ROOT_URL = "http://site.invalid/"
 # The one link a static host cannot answer: the SPARQL query page beside the site root, served by
 # `ryoiki-ld serve` (or an absolute endpoint URL given at build time).
 ENDPOINT = "sparql"
+# The path the site is published at (the default base IRI's): the not-found page's <base href> names it.
+SITE_PATH = iris.site_path(DEFAULT_BASE_IRI)
 
 
 @dataclass
@@ -20,6 +25,7 @@ class Page:
     charset: str | None = None
     ids: set[str] = field(default_factory=set)
     links: list[tuple[str, str]] = field(default_factory=list)  # (tag.attribute, value)
+    base: str | None = None  # <base href>: the folder its relative links start from
 
 
 class _Parser(HTMLParser):
@@ -35,6 +41,9 @@ class _Parser(HTMLParser):
             self.page.charset = a["charset"]
         if a.get("id"):
             self.page.ids.add(a["id"])
+        if tag == "base":
+            self.page.base = a.get("href")
+            return
         for name in ("href", "src", "xlink:href"):
             if a.get(name) is not None:
                 self.page.links.append((f"{tag}.{name}", a[name]))
@@ -63,11 +72,17 @@ def check_files(site: Path) -> tuple[list[str], dict[str, Page]]:
     files = {str(p.relative_to(site)) for p in site.rglob("*") if p.is_file()}
     problems = []
     for path, page in pages.items():
+        origin = path
+        if page.base is not None:  # the not-found page: its links start from the site's root (or en/)
+            if not page.base.startswith(SITE_PATH):
+                problems.append(f"{path}: <base href={page.base!r}> is not under the site's path {SITE_PATH}")
+                continue
+            origin = page.base[len(SITE_PATH) :] + "index.html"
         for where, href in page.links:
             if href.startswith("/") and not href.startswith("//"):
                 problems.append(f"{path}: {where}={href!r} is root-relative (breaks under a sub-path)")
                 continue
-            target = resolve(path, href)
+            target = resolve(origin, href)
             if target is None:
                 continue
             file, fragment = target
