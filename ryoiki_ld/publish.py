@@ -39,6 +39,7 @@ PARSERS = {NTRIPLES: ox.RdfFormat.N_TRIPLES, TURTLE: ox.RdfFormat.TURTLE, "text/
 PARSERS["application/rdf+xml"] = ox.RdfFormat.RDF_XML
 RETRIED_STATUS = frozenset({502, 503, 504})  # the store is there but busy or restarting: try again
 SAMPLES = 3  # differing triples shown when a read-back graph is not the one sent
+_INTEGER = re.compile(r"[+-]?[0-9]+")  # an integer literal's lexical form (an ill-typed one is left as it is)
 SUBJECTS_PER_QUERY = 2000  # a large graph is read back with CONSTRUCT queries of this many subjects each
 
 
@@ -96,12 +97,15 @@ def read_graphs(out: Output) -> list[Graph]:
     if not out.dump_nq.is_file():
         raise RyoikiError(f"no built dump in {out.root} ({out.dump_nq.name} missing): run `ryoiki-ld build` first")
     lines: dict[str, list[str]] = {}
-    with out.dump_nq.open(encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            head, graph, dot = line.rstrip("\n").rsplit(" ", 2)
-            if dot != "." or not graph.startswith("<"):
-                raise RyoikiError(f"{out.dump_nq}:{number}: not a quad in a named graph; rebuild")
-            lines.setdefault(graph[1:-1], []).append(head + " .\n")
+    try:
+        with out.dump_nq.open(encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                parts = line.rstrip("\n").rsplit(" ", 2)
+                if len(parts) != 3 or parts[2] != "." or not parts[1].startswith("<"):
+                    raise RyoikiError(f"{out.dump_nq}:{number}: not a quad in a named graph; rebuild")
+                lines.setdefault(parts[1][1:-1], []).append(parts[0] + " .\n")
+    except UnicodeDecodeError:
+        raise RyoikiError(f"{out.dump_nq}: not UTF-8; rebuild") from None
     return [Graph(g, "".join(ls).encode("utf-8"), len(ls)) for g, ls in sorted(lines.items())]
 
 
@@ -120,11 +124,11 @@ def endpoints(stores: list[str], queries: list[str], layouts: list[Layout]) -> l
             f"{len(stores)} --endpoint but {len(queries)} --query-endpoint: give one query endpoint per endpoint, "
             "in the same order, or none"
         )
+    for option, url in [*(("--endpoint", u) for u in stores), *(("--query-endpoint", u) for u in queries)]:
+        _check_url(option, url)
     found = []
     for i, store in enumerate(stores):
         parts = urlsplit(store)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise RyoikiError(f"--endpoint {store}: not an http(s) URL")
         layout = next((lay for lay in layouts if parts.path.endswith(lay.gsp_end)), None)
         if queries:
             query = queries[i]
@@ -138,6 +142,17 @@ def endpoints(stores: list[str], queries: list[str], layouts: list[Layout]) -> l
             )
         found.append(Endpoint(store, query, layout.bulk if layout else ""))
     return found
+
+
+def _check_url(option: str, url: str) -> None:
+    """An http(s) URL with a host and, if any, a port number: what `Client` can connect to."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (raises for a port that is not a number in range)
+    except ValueError:
+        raise RyoikiError(f"{option} {url}: the port is not a number from 0 to 65535") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RyoikiError(f"{option} {url}: not an http(s) URL")
 
 
 def credentials(scheme: str, user: str | None, password_env: str | None) -> Credentials:
@@ -328,18 +343,18 @@ def count(client: Client, endpoint: Endpoint, graph: str) -> int:
         raise PublishError(f"the COUNT query failed at {endpoint.query}: {response.message()}")
     try:
         return int(json.loads(response.body)["results"]["bindings"][0]["n"]["value"])
-    except (ValueError, KeyError, IndexError) as e:
+    except (ValueError, KeyError, IndexError, TypeError) as e:
         raise PublishError(f"the COUNT query at {endpoint.query} gave no count ({e})") from None
 
 
-def read_back(client: Client, endpoint: Endpoint, graph: Graph, size: int) -> set[ox.Triple]:
+def read_back(client: Client, endpoint: Endpoint, graph: Graph, sent: set[ox.Triple], size: int) -> set[ox.Triple]:
     """The graph as the store holds it: with GSP GET, or for a graph of more than `size` triples (without blank
-    nodes) with CONSTRUCT queries for its subjects a batch at a time (Virtuoso's GET fails above 1,000,000 triples:
-    "max vector length")."""
+    nodes) with CONSTRUCT queries for the subjects of the triples `sent`, a batch at a time (Virtuoso's GET fails
+    above 1,000,000 triples: "max vector length")."""
     if graph.triples <= size or b"_:" in graph.body:
         response = client.request("GET", graph_url(endpoint.store, graph.iri), None, {"Accept": ACCEPT})
         return _parsed(response, "reading the graph back")
-    subjects = sorted({t.subject for t in ox.parse(input=graph.body, format=ox.RdfFormat.N_TRIPLES)}, key=str)
+    subjects = sorted({t.subject for t in sent}, key=str)
     found: set[ox.Triple] = set()
     for i in range(0, len(subjects), SUBJECTS_PER_QUERY):
         values = " ".join(map(str, subjects[i : i + SUBJECTS_PER_QUERY]))
@@ -373,7 +388,7 @@ def normalised(triples: Iterator[ox.Quad] | list[ox.Triple]) -> set[ox.Triple]:
     for t in triples:
         triple = t.triple if isinstance(t, ox.Quad) else t
         o = triple.object
-        if isinstance(o, ox.Literal) and o.datatype.value in INTEGER_SUBTYPES:
+        if isinstance(o, ox.Literal) and o.datatype.value in INTEGER_SUBTYPES and _INTEGER.fullmatch(o.value):
             o = ox.Literal(str(int(o.value)), datatype=ox.NamedNode(XSD_INTEGER))
             triple = ox.Triple(triple.subject, triple.predicate, o)
         found.add(triple)
@@ -389,7 +404,7 @@ def verify(client: Client, endpoint: Endpoint, graph: Graph, size: int) -> None:
             + (" (a result limit such as Virtuoso's ResultSetMaxRows?)" if held < graph.triples else "")
         )
     sent = normalised(ox.parse(input=graph.body, format=ox.RdfFormat.N_TRIPLES))
-    got = read_back(client, endpoint, graph, size)
+    got = read_back(client, endpoint, graph, sent, size)
     if got != sent:
         missing, extra = sent - got, got - sent
         sample = [f"- {t}" for t in sorted(map(str, missing))[:SAMPLES]] + [

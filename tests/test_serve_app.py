@@ -514,6 +514,11 @@ def test_a_body_in_the_charset_it_declares_is_read_in_it(server, charset):
 def test_a_charset_the_endpoint_cannot_read_is_refused_saying_so(server):
     reply = fetch(server, "POST", "/sparql", {"Content-Type": "application/sparql-query; charset=x-klingon"}, b"ASK {}")
     assert reply.status == 415 and "charset 'x-klingon'" in reply.text and "UTF-8" in reply.text
+    for codec in ("base64", "rot13", "zlib"):  # codecs Python has that are not text encodings
+        other = fetch(
+            server, "POST", "/sparql", {"Content-Type": f"application/sparql-query; charset={codec}"}, b"ASK {}"
+        )
+        assert other.status == 415 and f"charset '{codec}'" in other.text, (codec, other.status)
     wrong = fetch(
         server,
         "POST",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import functools
 import json
 import re
@@ -98,7 +99,12 @@ def body_charset(content_type: str | None) -> str:
         "utf-8",
     )
     try:
-        return codecs.lookup(declared).name
+        name = codecs.lookup(declared).name
+        # A codec that is not a text encoding (base64, rot13, zlib …) raises LookupError on any input; a text
+        # encoding may only fail to read this probe (UTF-16: an odd length).
+        with contextlib.suppress(UnicodeDecodeError):
+            b"a".decode(name)
+        return name
     except LookupError:
         raise BadRequest(
             415, f"the body's charset {declared!r} is not one this endpoint can read; send UTF-8"

@@ -84,22 +84,27 @@ class StaticFiles:
         return Response(200, [("Content-Type", media_type), *headers], file.read_bytes())
 
 
+def format_suffix(path: str) -> str | None:
+    """The format suffix of a resource IRI's path (`/id/network/001.ttl` → "ttl"); keys contain no dot, so a dot
+    starts one (as in the site's Apache and nginx rules)."""
+    _, dot, suffix = path.rsplit("/", 1)[-1].partition(".")
+    return suffix if dot else None
+
+
 def dereference(path: str, base: str, site: Path, accept: str | None, format_param: str | None) -> Response:
     """303 from a resource IRI (`/id/{kind}/{key}`, `/def`) to its document, by content negotiation."""
-    # Keys contain no dot, so a dot starts a format suffix (as in the site's Apache and nginx rules).
-    name = path.rsplit("/", 1)[-1]
-    _, dot, suffix = name.partition(".")
-    resource = path[: len(path) - len(suffix) - 1] if dot else path
+    suffix = format_suffix(path)
+    resource = path if suffix is None else path[: len(path) - len(suffix) - 1]
     iri = ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
     document = iris.document_path(iri, base)
     vary = [("Vary", "Accept")]
     if document is None or safe_relative(document) is None:
         return text(404, f"no resource is named {iri}", vary)
     offered = ", ".join(f"{f.media_type} (format={f.name} or .{f.ext})" for f in formats.DOCUMENTS)
-    for named in (suffix if dot else None, format_param):
+    for named in (suffix, format_param):
         if named is not None and formats.named(named, formats.DOCUMENTS) is None:
             return text(400, f"no format is named {named!r}; {iri} is described in: {offered}", vary)
-    fmt = formats.negotiate(accept, format_param, suffix if dot else None)
+    fmt = formats.negotiate(accept, format_param, suffix)
     if fmt is None:
         return text(406, f"{iri} is described in: {offered}", vary)
     if not site.is_dir():
@@ -113,9 +118,7 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
 
 def wants_html(path: str, accept: str | None) -> bool:
     """Whether a request for a resource IRI asks for its page (by suffix, or by Accept as `dereference` does)."""
-    name = path.rsplit("/", 1)[-1]
-    _, dot, suffix = name.partition(".")
-    return formats.negotiate(accept, None, suffix if dot else None) is formats.HTML
+    return formats.negotiate(accept, None, format_suffix(path)) is formats.HTML
 
 
 def names_html(accept: str | None) -> bool:

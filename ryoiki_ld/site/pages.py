@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import Counter
+from decimal import Decimal
 from types import SimpleNamespace
 
 from markupsafe import Markup, escape
@@ -109,15 +110,9 @@ def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int
     pref_terms = {iri(p).rsplit("/", 1)[1]: p for p in prefectures}
     figures = summary_figures(data)
     types = [t for t, _ in figures["coverage"]]
-    points = []
-    not_drawn = 0
-    for n in networks:
-        x, y = n.counts["participating"], n.counts["patients"]
-        if n.combined or not x or not y:
-            not_drawn += 1
-            continue
-        title = f"{n.no:03d} {h.plain_label(n.term)}: {x:,} / {y:,}"
-        points.append((x, y, types.index(n.coverage_type) if n.coverage_type in types else len(types), title))
+    points, not_drawn = scatter_points(
+        h, types, [(n.no, n, n.counts["participating"], n.counts["patients"], n.combined) for n in networks]
+    )
     years = Counter(n.start for n in networks if n.start is not None)
     # The schema.org Dataset for dataset search engines; "<" escaped so no text can close the script element.
     schema_org_json = Markup(json.dumps(data.schema_org, ensure_ascii=False, indent=1).replace("<", "\\u003c"))
@@ -142,6 +137,22 @@ def landing_context(data: SiteData, h: Html, positions: dict[str, tuple[int, int
             assessable=_criteria_list(h, [c for c in data.criteria if c.assessable])
         ),
     }
+
+
+def scatter_points(
+    h: Html, types: list[str], rows: list[tuple[int, Network | None, int | Decimal | None, int | Decimal | None, bool]]
+) -> tuple[list[tuple[int, int, int, str]], int]:
+    """The points of the participating-institutions/registered-patients chart from (row number, network, x, y,
+    sums other rows), coloured by coverage type; and how many are not drawn (a sum of other rows, a value unknown
+    or zero: a log scale has no 0)."""
+    points, not_drawn = [], 0
+    for no, n, x, y, combined in rows:
+        if n is None or combined or not x or not y:
+            not_drawn += 1
+            continue
+        title = f"{no:03d} {h.plain_label(n.term)}: {number(x)} / {number(y)}"
+        points.append((int(x), int(y), types.index(n.coverage_type) if n.coverage_type in types else len(types), title))
+    return points, not_drawn
 
 
 def _criteria_list(h: Html, criteria: list[Criterion]) -> str:
@@ -237,19 +248,24 @@ def survey_context(data: SiteData, h: Html, dataset: str) -> SimpleNamespace:
         figures.append(SimpleNamespace(label=h.label(m), known=len(known), summary=summary, without=without))
 
     networks = {r.network for r in rows if r.network}
-    points, not_drawn, years = [], 0, Counter()
+    in_survey = [(r, data.by_term.get(r.network or "")) for r in rows]
+    years = Counter(n.start for _, n in in_survey if n is not None and n.start is not None)
     types = [t_ for t_, _ in summary_figures(data)["coverage"]]
-    for r in rows:
-        n = data.by_term.get(r.network or "")
-        if n is not None and n.start is not None:
-            years[n.start] += 1
-        x, y = (decimal_value(r.values.get(m, (None, None))[0]) for m in (MEASURES[0][1], MEASURES[3][1]))
-        if n is None or r.combined or not x or not y:
-            not_drawn += 1
-            continue
-        title = f"{r.no:03d} {h.plain_label(n.term)}: {number(x)} / {number(y)}"
-        kind = types.index(n.coverage_type) if n.coverage_type in types else len(types)
-        points.append((int(x), int(y), kind, title))
+    x, y = MEASURES[0][1], MEASURES[3][1]
+    points, not_drawn = scatter_points(
+        h,
+        types,
+        [
+            (
+                r.no,
+                n,
+                decimal_value(r.values.get(x, (None, None))[0]),
+                decimal_value(r.values.get(y, (None, None))[0]),
+                r.combined,
+            )
+            for r, n in in_survey
+        ],
+    )
 
     previous = idx.one(dataset, f"<{DCAT}prev>")
     change = None
@@ -267,12 +283,14 @@ def survey_context(data: SiteData, h: Html, dataset: str) -> SimpleNamespace:
             for i, m in enumerate(SURVEY_MEASURES):
                 if old.values.get(m) != r.values.get(m):
                     changed.append((h.link(network), h.label(m), old_cells[i], new_cells[i], deltas[i]))
+        new = [n for n in after if n not in before]
+        absent = [n for n in before if n not in after]
         change = SimpleNamespace(
             previous=h.link(previous),
-            new=[h.link(n) for n in after if n not in before][:SURVEY_ROWS_SHOWN],
-            new_total=sum(1 for n in after if n not in before),
-            absent=[h.link(n) for n in before if n not in after][:SURVEY_ROWS_SHOWN],
-            absent_total=sum(1 for n in before if n not in after),
+            new=[h.link(n) for n in new[:SURVEY_ROWS_SHOWN]],
+            new_total=len(new),
+            absent=[h.link(n) for n in absent[:SURVEY_ROWS_SHOWN]],
+            absent_total=len(absent),
             renamed=[
                 (h.link(n), before[n].name, r.name)
                 for n, r in after.items()
