@@ -3,7 +3,8 @@
 Instances are `{base}id/{kind}/{key}` (an observation's key is `{survey}/{row}`); their documents `{base}doc/{kind}/{key}.{ext}` (docs/site.md), one per
 format of `formats.DOCUMENTS`. The vocabulary's hash IRIs (`…/def#Network`) share one document,
 `doc/def.{ext}`, and any other hash IRI is described in its base IRI's document. `serve` answers `/id/…`
-with 303 to the document that content negotiation picks; the site's Apache and nginx rules do the same.
+with 303 to the document that content negotiation picks, and a document's generic name (`doc/{kind}/{key}`, no
+suffix) with that document itself; the site's Apache and nginx rules do the same.
 The SPARQL mappings in `mappings/` build the same `{base}id/{kind}/{key}` pattern in SPARQL.
 """
 

@@ -16,7 +16,7 @@ import pytest
 from ryoiki_ld import formats
 
 from .support.browser import Watched, chromium
-from .support.negotiation import NEGOTIATION_CASES, expected_answer
+from .support.negotiation import GENERIC_CASES, NEGOTIATION_CASES, Q_VALUE_CASES, expected_answer, expected_variant
 from .support.server import Server, count_networks, fetch, serving, start_server, stop
 
 
@@ -138,6 +138,38 @@ def test_resource_iris_answer_303_to_the_document_iris_negotiate_picks(server, p
     followed = fetch(server, "GET", "/" + document)
     media_type = formats.BY_EXT[document.rsplit(".", 1)[1]].media_type
     assert followed.status == 200 and followed.header("Content-Type").startswith(media_type)
+
+
+@pytest.mark.parametrize(("accept", "serve_picks", "_rules_pick"), Q_VALUE_CASES)
+def test_q_values_decide_which_document(server, accept, serve_picks, _rules_pick):
+    reply = fetch(server, "GET", "/id/network/001", {"Accept": accept})
+    assert reply.status == 303 and reply.header("Location") == f"../../doc/network/001.{serve_picks}"
+
+
+@pytest.mark.parametrize(("path", "accept"), GENERIC_CASES)
+def test_a_generic_document_answers_with_the_variant_negotiation_picks(server, path, accept):
+    """/doc/{kind}/{key} without a suffix: 200 with the variant, Vary: Accept, Content-Location naming it."""
+    status, variant = expected_variant(path, accept)
+    reply = fetch(server, "GET", "/" + path, {"Accept": accept} if accept else {})
+    assert reply.status == status, reply.text
+    assert reply.header("Vary") == "Accept"
+    if status != 200:
+        return
+    assert reply.header("Content-Location") == variant
+    same = fetch(server, "GET", urllib.parse.urljoin("/" + path, variant))
+    assert (same.status, same.header("Content-Type"), same.body) == (200, reply.header("Content-Type"), reply.body)
+    revalidated = fetch(
+        server, "GET", "/" + path, {"If-None-Match": reply.header("ETag"), **({"Accept": accept} if accept else {})}
+    )
+    assert revalidated.status == 304 and revalidated.header("Vary") == "Accept"
+
+
+def test_a_generic_name_that_is_no_document_is_not_found(server):
+    assert fetch(server, "GET", "/doc/network/999", {"Accept": "text/turtle"}).status == 404
+    page = fetch(server, "GET", "/doc/network/999", {"Accept": "text/html"})
+    assert page.status == 404 and "ページが見つかりません" in page.text
+    assert fetch(server, "GET", "/doc/network/001/x").status == 404
+    assert fetch(server, "GET", "/doc/network/001?format=xml").status == 400
 
 
 def test_dereferencing_refuses_what_it_cannot_serve(server):

@@ -15,7 +15,7 @@ import pytest
 from ryoiki_ld import formats
 from ryoiki_ld.config import Settings
 
-from .support.negotiation import NEGOTIATION_CASES, expected_answer
+from .support.negotiation import GENERIC_CASES, NEGOTIATION_CASES, Q_VALUE_CASES, expected_answer, expected_variant
 from .support.ports import free_port, wait_for
 
 MOUNT = "/mount/sub/"  # where the servers also show the site, besides their root
@@ -32,6 +32,7 @@ LoadModule dir_module {modules}/mod_dir.so
 LoadModule mime_module {modules}/mod_mime.so
 LoadModule rewrite_module {modules}/mod_rewrite.so
 LoadModule alias_module {modules}/mod_alias.so
+LoadModule headers_module {modules}/mod_headers.so
 User nobody
 Group nogroup
 TypesConfig /etc/mime.types
@@ -79,7 +80,7 @@ def web_server(request, built: Path):
     tmp = Path(tempfile.mkdtemp(prefix="ryoiki-web-"))
     try:
         site = tmp / "site"
-        for path in ("doc/network/001", "doc/prefecture/13", "doc/def"):
+        for path in ("doc/network/001", "doc/prefecture/13", "doc/def", "doc/observation/fy2019/001"):
             for ext in ("html", "ttl", "jsonld", "nt"):
                 (site / path).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(built / "site" / f"{path}.{ext}", site / f"{path}.{ext}")
@@ -140,6 +141,32 @@ def test_rewrite_rules_answer_as_serve_does(web_server, mount):
                 wrong.append(f"{got[1]}: {followed.status} {followed.getheader('Content-Type')}")
     assert not wrong, wrong
     assert _get(web_server, mount + "doc/def.html").status == 200  # documents are not rewritten
+
+
+@pytest.mark.parametrize("mount", ["/", MOUNT])
+def test_generic_documents_answer_as_serve_does(web_server, mount):
+    """/doc/{kind}/{key} without a suffix: 200 with the variant negotiation picks, Vary: Accept and a
+    Content-Location naming it (Apache needs mod_headers for the two headers: docs/site.md)."""
+    wrong = []
+    for path, accept in GENERIC_CASES:
+        status, variant = expected_variant(path, accept)
+        response = _get(web_server, mount + path, accept)
+        got = (response.status, response.getheader("Content-Location") if response.status == 200 else None)
+        if got != (status, variant):
+            wrong.append(f"{mount}{path} Accept={accept!r}: {got}, want {(status, variant)}")
+        elif status == 200:
+            same = _get(web_server, mount + path.rsplit("/", 1)[0] + "/" + variant)
+            if response.getheader("Vary") != "Accept" or same.body != response.body:
+                wrong.append(f"{mount}{path} Accept={accept!r}: Vary {response.getheader('Vary')!r}, or not {variant}")
+    assert not wrong, wrong
+    assert _get(web_server, mount + "doc/network/999", "text/turtle").status == 404
+
+
+def test_the_rules_read_no_q_values(web_server):
+    """What docs/site.md says the rules do instead: the first of HTML, Turtle, JSON-LD, N-Triples named wins."""
+    for accept, _serve_picks, rules_pick in Q_VALUE_CASES:
+        location = _get(web_server, "/id/network/001", accept).getheader("Location")
+        assert urlsplit(location).path == f"/doc/network/001.{rules_pick}", accept
 
 
 def test_a_path_that_names_nothing_gets_the_not_found_page_in_its_language(web_server, request):

@@ -71,6 +71,10 @@ class Request:
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
 
+    def format_parameter(self) -> str | None:
+        """`?format=` of a request for a resource or a document (a name such as ttl; the suffix wins over it)."""
+        return (parse_parameters(self.query_string).get("format") or [None])[0]
+
 
 def parse_parameters(data: bytes, charset: str = "utf-8") -> dict[str, list[str]]:
     """URL-encoded parameters, their percent-encoded bytes read in `charset` (a form body may declare another)."""
@@ -260,7 +264,7 @@ class App:
         if path.startswith("/query/"):
             return self.files(self.page_files, request, missing="no such file of the query page")
         if static.is_resource_path(path):
-            format_param = (parse_parameters(request.query_string).get("format") or [None])[0]
+            format_param = request.format_parameter()
             accept = request.header("accept")
             answer = static.dereference(path, self.manifest.base_iri, self.out.site, accept, format_param)
             if answer.status == 404 and not format_param and static.wants_html(path, accept):
@@ -268,6 +272,12 @@ class App:
             return answer
         if path == "/" and not self.out.site.is_dir():
             return self.page("no-site.html")
+        if path.startswith("/doc/"):
+            generic = static.generic_document(
+                path, self.site, request.header("accept"), request.format_parameter(), request.header("if-none-match")
+            )
+            if generic is not None:
+                return generic
         missing = "not found" if self.out.site.is_dir() else "not found: this build has no site (DIR/site) yet"
         answer = self.files(self.site, request, missing)
         if answer.status == 404 and static.names_html(request.header("accept")):

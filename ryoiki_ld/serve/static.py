@@ -6,8 +6,11 @@ name (no `..`, no dot files, no backslash) and the file, symbolic links resolved
 
 Resource IRIs are `{base}id/{kind}/{key}`: `/id/network/001` answers 303 See Other to the document
 that content negotiation picks (`formats.negotiate`: a suffix such as `.ttl` wins over `?format=`, which
-wins over `Accept`), with a relative Location so that the site works under any path. Media types come from
-the format table (`formats.for_file`).
+wins over `Accept`), with a relative Location so that the site works under any path: Cool URIs for the
+Semantic Web §4.3, "303 URIs forwarding to different documents", so that a static host without content
+negotiation serves what the 303 names. The generic document `/doc/network/001` (no suffix) negotiates the
+same way and answers 200 with the variant, `Vary: Accept` and a `Content-Location` naming it (§4.2's generic
+document). Media types come from the format table (`formats.for_file`).
 """
 
 from __future__ import annotations
@@ -91,22 +94,34 @@ def format_suffix(path: str) -> str | None:
     return suffix if dot else None
 
 
+VARY = ("Vary", "Accept")
+
+
+def choose_document(what: str, accept: str | None, format_param: str | None, suffix: str | None) -> Format | Response:
+    """The document format a request asks for (suffix > `format=` > Accept); 400 for a format we do not know by
+    that name, 406 when Accept takes none of ours. `what` names the resource in those answers."""
+    offered = ", ".join(f"{f.media_type} (format={f.name} or .{f.ext})" for f in formats.DOCUMENTS)
+    for named in (suffix, format_param):
+        if named is not None and formats.named(named, formats.DOCUMENTS) is None:
+            return text(400, f"no format is named {named!r}; {what} is described in: {offered}", [VARY])
+    fmt = formats.negotiate(accept, format_param, suffix)
+    if fmt is None:
+        return text(406, f"{what} is described in: {offered}", [VARY])
+    return fmt
+
+
 def dereference(path: str, base: str, site: Path, accept: str | None, format_param: str | None) -> Response:
     """303 from a resource IRI (`/id/{kind}/{key}`, `/def`) to its document, by content negotiation."""
     suffix = format_suffix(path)
     resource = path if suffix is None else path[: len(path) - len(suffix) - 1]
     iri = ONTOLOGY if resource == "/def" else base + resource.lstrip("/")
     document = iris.document_path(iri, base)
-    vary = [("Vary", "Accept")]
+    vary = [VARY]
     if document is None or safe_relative(document) is None:
         return text(404, f"no resource is named {iri}", vary)
-    offered = ", ".join(f"{f.media_type} (format={f.name} or .{f.ext})" for f in formats.DOCUMENTS)
-    for named in (suffix, format_param):
-        if named is not None and formats.named(named, formats.DOCUMENTS) is None:
-            return text(400, f"no format is named {named!r}; {iri} is described in: {offered}", vary)
-    fmt = formats.negotiate(accept, format_param, suffix)
-    if fmt is None:
-        return text(406, f"{iri} is described in: {offered}", vary)
+    fmt = choose_document(iri, accept, format_param, suffix)
+    if isinstance(fmt, Response):
+        return fmt
     if not site.is_dir():
         return text(404, f"{iri}: this build has no site (DIR/site) yet, so there is no document", vary)
     if not (site / f"{document}.{fmt.ext}").is_file():
@@ -114,6 +129,28 @@ def dereference(path: str, base: str, site: Path, accept: str | None, format_par
     up = "../" * (resource.count("/") - 1)
     location = urllib.parse.quote(f"{up}{document}.{fmt.ext}", safe="/.-_~")
     return text(303, f"See {location}", [*vary, ("Location", location)])
+
+
+def generic_document(
+    path: str, files: StaticFiles, accept: str | None, format_param: str | None, if_none_match: str | None
+) -> Response | None:
+    """A document named without its suffix (`/doc/network/001`, `/doc/def`): the variant that content negotiation
+    picks, with `Vary: Accept` and a `Content-Location` naming it (RFC 9110 §8.7, relative to the request). None
+    when `path` is not a document's generic name (the caller answers as for any other path)."""
+    if not path.startswith("/doc/") or format_suffix(path) is not None or path.endswith("/"):
+        return None
+    if not isinstance(files.find(f"{path}.{formats.HTML.ext}"), Path):
+        return None  # every document has a page; without one, the path names no document
+    fmt = choose_document(path, accept, format_param, None)
+    if isinstance(fmt, Response):
+        return fmt
+    variant = files.find(f"{path}.{fmt.ext}")
+    if not isinstance(variant, Path):
+        return None
+    answer = files.response(variant, if_none_match)
+    location = urllib.parse.quote(f"{path.rsplit('/', 1)[1]}.{fmt.ext}", safe="/.-_~")
+    answer.headers.extend([VARY, ("Content-Location", location)])
+    return answer
 
 
 def wants_html(path: str, accept: str | None) -> bool:
