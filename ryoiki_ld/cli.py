@@ -80,7 +80,8 @@ max_bytes_option = click.option(
     "--sparql-endpoint",
     default=DEFAULT_SPARQL_ENDPOINT,
     show_default=True,
-    help="The query page the site links to: relative to the site root (as `serve` answers it) or an absolute URL.",
+    help="The SPARQL endpoint the site's query page sends queries to: relative to the site root (as `serve` "
+    "answers it) or an absolute URL.",
 )
 @click.option(
     "--expected-networks",

@@ -178,9 +178,9 @@ class Paths:
         return self.root / "queries"
 
     @property
-    def query_page(self) -> Path:
-        """HTML, script and style of the query page that `serve` shows browsers at /sparql."""
-        return self.root / "site" / "query"
+    def no_site_page(self) -> Path:
+        """What `serve` shows a browser at / (and at /sparql) while the build has no site."""
+        return self.root / "site" / "no-site.html"
 
     @property
     def service_description(self) -> Path:

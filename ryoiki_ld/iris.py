@@ -16,6 +16,7 @@ from .rdf import ONTOLOGY
 
 ID = "id/"
 VOCABULARY_DOCUMENT = "doc/def"  # the document of the ontology and every vocabulary term
+QUERY_PAGE = "query.html"  # the site's SPARQL query page (en/query.html in English); `serve` shows it at /sparql
 PROJECT = "ryoiki-ld"  # the key of the dataset, the catalogue and the software that publish it
 SERIES = "chiren-nw-survey"  # the key of the dcat:DatasetSeries of the survey's editions (data/catalog/catalog.ttl)
 # Kinds whose keys have more than one segment, and how many "/" a key of theirs holds: an observation is keyed by

@@ -22,7 +22,8 @@ import rdflib
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, POSTDIRECTLY, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from ryoiki_ld.config import ROOT, Output
+from ryoiki_ld.config import ROOT, Output, Settings
+from ryoiki_ld.site.pages import read_examples
 from ryoiki_ld.store import read_manifest
 
 from .support.listener import Listener
@@ -415,22 +416,36 @@ def test_access_log_is_json_lines(server):
 # --- the query page -------------------------------------------------------------------------------
 
 
+def query_config(page: str) -> dict:
+    """The settings the query page gives its script (site/templates/query.html)."""
+    found = re.search(r'<script type="application/json" id="query-config">(.*?)</script>', page, re.S)
+    assert found, "no query-config in the page"
+    return json.loads(found.group(1))
+
+
 def test_query_page_for_browsers(server):
+    """A browser at /sparql gets the site's query page (site header, Japanese; its switch leads to en/query.html)."""
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     page = fetch(server, "GET", "/sparql", {"Accept": browser})
-    assert page.status == 200 and '<meta charset="utf-8">' in page.text
+    assert page.status == 200 and '<meta charset="utf-8">' in page.text and 'class="site-header"' in page.text
     assert "script-src 'self'" in page.header("Content-Security-Policy")
+    assert page.body == (server.out / "site" / "query.html").read_bytes()
+    assert 'href="en/query.html"' in page.text and 'src="assets/query.js"' in page.text
     linked = get_query(server, COUNT_NETWORKS, browser)  # a link to a query opens the page, filled in
     assert linked.status == 200 and linked.header("Content-Type") == "text/html; charset=utf-8"
-    for asset, media_type in (("/query/query.js", "text/javascript"), ("/query/query.css", "text/css")):
+    slash = fetch(server, "GET", "/sparql/?query=ASK%7B%7D", {"Accept": browser})
+    assert slash.status == 301 and slash.header("Location") == "../sparql?query=ASK%7B%7D"
+    for asset, media_type in (("/assets/query.js", "text/javascript"), ("/en/query.html", "text/html")):
         reply = fetch(server, "GET", asset)
         assert reply.status == 200 and reply.header("Content-Type").startswith(media_type)
-    examples = json.loads(fetch(server, "GET", "/query/examples.json").body)
-    assert len(examples) >= 6 and all(e["title"] and e["query"] for e in examples)
+    config = query_config(page.text)
+    assert config["endpoint"] == "sparql" and config["base"] == BASE
+    assert len(config["examples"]) >= 6 and all(e["title"] and e["query"] for e in config["examples"])
+    assert query_config(fetch(server, "GET", "/en/query.html").text)["endpoint"] == "../sparql"
 
 
 def test_every_example_query_runs_through_the_endpoint(server):
-    for example in json.loads(fetch(server, "GET", "/query/examples.json").body):
+    for example in read_examples(Settings().paths.queries):
         reply = fetch(
             server,
             "POST",
@@ -451,7 +466,7 @@ REMOTE = re.compile(
 
 
 def test_query_page_loads_nothing_from_another_host():
-    for path in (ROOT / "site" / "query").iterdir():
+    for path in (ROOT / "site" / "assets" / "query.js", ROOT / "site" / "templates" / "query.html"):
         assert not REMOTE.search(path.read_text(encoding="utf-8")), path
 
 

@@ -25,6 +25,9 @@ import pytest
 import rdflib
 import rdflib.compare
 
+from ryoiki_ld.config import Settings
+from ryoiki_ld.site.pages import read_examples
+
 from .support.cli import CLI
 from .support.listener import Listener
 from .support.report import BASE
@@ -287,7 +290,7 @@ def test_the_store_on_disk_gives_the_same_answers_as_its_copy_in_memory(server):
     try:
         assert json.loads(fetch(on_disk, "GET", "/health").body)["store"] == "on disk"
         accept = "application/sparql-results+json, application/n-triples"
-        queries = [example["query"] for example in json.loads(fetch(server, "GET", "/query/examples.json").body)]
+        queries = [example["query"] for example in read_examples(Settings().paths.queries)]
         queries += [
             "SELECT (COUNT(*) AS ?triples) WHERE { ?s ?p ?o }",
             "SELECT ?class (COUNT(?s) AS ?instances) WHERE { ?s a ?class } GROUP BY ?class",

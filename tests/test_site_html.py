@@ -24,16 +24,18 @@ from .support.sitefiles import read
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 
 
-def test_query_links_follow_the_endpoint_setting():
-    def link(endpoint: str, root: str) -> str:
+def test_query_links_open_the_query_page_of_the_language_and_it_follows_the_endpoint_setting():
+    def helper(endpoint: str, root: str, lang: str) -> Html:
         data = SiteData.__new__(SiteData)
         data.settings = Settings(sparql_endpoint=endpoint)
-        helper = Html.__new__(Html)
-        helper.data, helper.root = data, root
-        return helper.query("DESCRIBE <x>")
+        found = Html.__new__(Html)
+        found.data, found.root, found.home = data, root, root + ("en/" if lang == "en" else "")
+        return found
 
-    assert link("sparql", "../../") == "../../sparql?query=DESCRIBE%20%3Cx%3E"
-    assert link("https://example.org/q/sparql", "../../") == "https://example.org/q/sparql?query=DESCRIBE%20%3Cx%3E"
+    assert helper("sparql", "../../", "ja").query("DESCRIBE <x>") == "../../query.html?query=DESCRIBE%20%3Cx%3E"
+    assert helper("sparql", "../../", "en").query("DESCRIBE <x>") == "../../en/query.html?query=DESCRIBE%20%3Cx%3E"
+    assert helper("sparql", "../../", "ja").endpoint == "../../sparql"
+    assert helper("https://example.org/q/sparql", "../../", "en").endpoint == "https://example.org/q/sparql"
 
 
 @pytest.mark.parametrize("endpoint", ["/sparql", "../sparql", "sparql?x=1", "a b", ""])
@@ -48,8 +50,9 @@ def test_a_sparql_endpoint_that_breaks_links_is_refused(endpoint, tmp_path):
 
 def test_no_broken_internal_link_anchor_or_asset(checked):
     problems, pages = checked
-    # 4,515 resources (no funding records since the survey cube), the landing, criteria, downloads and not-found pages
-    assert len(pages) == 2 * (4515 + 4)
+    # 4,515 resources (no funding records since the survey cube), the landing, criteria, downloads, not-found and query
+    # pages
+    assert len(pages) == 2 * (4515 + 5)
     assert not problems, problems[:20]
 
 
@@ -83,8 +86,8 @@ def test_resource_pages_link_their_formats_query_and_other_language(built, check
     for ext, media_type in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"), ("nt", "application/n-triples")):
         assert f'<link rel="alternate" type="{media_type}" href="../../doc/network/001.{ext}">' in html
     assert '<link rel="alternate" hreflang="en" href="../../en/doc/network/001.html">' in html
-    queries = [href for where, href in pages["doc/network/001.html"].links if "sparql?query=" in href]
-    assert "../../sparql?query=DESCRIBE%20%3Chttps%3A%2F%2Fw3id.org%2Fryoiki-ld%2Fid%2Fnetwork%2F001%3E" in queries
+    queries = [href for where, href in pages["doc/network/001.html"].links if "query.html?query=" in href]
+    assert "../../query.html?query=DESCRIBE%20%3Chttps%3A%2F%2Fw3id.org%2Fryoiki-ld%2Fid%2Fnetwork%2F001%3E" in queries
     assert any("SELECT" in href for href in queries)
     assert ("link.href", "../../assets/site.css") in links and ("script.src", "../../assets/site.js") in links
     en = read(built, "en/doc/network/001.html")

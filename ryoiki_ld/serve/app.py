@@ -34,7 +34,7 @@ from .responses import Headers, Response, ResponseCache, encode_headers, text
 from .results import Answer, serialize_triples, text_answer
 from .workers import Evaluator, Link, Query
 
-JSON = formats.BY_EXT["json"]  # /health and the example queries
+JSON = formats.BY_EXT["json"]  # /health
 # The service description: Turtle for anything that accepts everything (curl), HTML for browsers.
 DESCRIPTION_FORMATS: tuple[Format, ...] = (formats.GRAPHS[0], HTML, *formats.GRAPHS[1:])
 # A query sent by a browser that prefers HTML to every result format gets the query page, filled in.
@@ -131,21 +131,6 @@ def pick_format(accept: str | None, named: tuple[str, ...], offer: tuple[Format,
     return formats.negotiate(accept, formats=offer)
 
 
-def read_examples(directory: Path) -> list[dict[str, str]]:
-    """The example queries: file name, title (first comment line), description (other leading comments)."""
-    examples = []
-    for path in sorted(directory.glob("*.rq")):
-        query = path.read_text(encoding="utf-8")
-        comments = []
-        for line in query.splitlines():
-            if not line.startswith("#"):
-                break
-            comments.append(line.lstrip("#").strip())
-        title = comments[0] if comments else path.stem
-        examples.append({"file": path.name, "title": title, "description": " ".join(comments[1:]), "query": query})
-    return examples
-
-
 class App:
     """The ASGI application."""
 
@@ -162,9 +147,7 @@ class App:
         # The catalogue's files whose names do not say their format (.well-known/void)
         named = {path: formats.BY_EXT[ext] for path, ext in CATALOG_FILES.values()}
         self.site = static.StaticFiles([("", self.out.site), (f"{self.out.dump.name}/", self.out.dump)], named)
-        self.page_files = static.StaticFiles([("query/", paths.query_page)], {}, max_age_s=60)
-        self.examples = json.dumps(read_examples(paths.queries), ensure_ascii=False).encode("utf-8")
-        self.pages = {name: (paths.query_page / name).read_bytes() for name in ("index.html", "no-site.html")}
+        self.no_site = paths.no_site_page.read_bytes()
         self.description_template = paths.service_description.read_text(encoding="utf-8")
         self.descriptions: dict[tuple[str, str], bytes] = {}
         self.cache = ResponseCache(self.limits.cache_mb * 1024 * 1024)
@@ -257,12 +240,6 @@ class App:
             return text(405, f"{request.method} is not allowed here; {READ_ONLY}", [("Allow", "GET, HEAD, OPTIONS")])
         if path == "/health":
             return self.health()
-        if path == "/query/examples.json":
-            return Response(
-                200, [("Content-Type", JSON.content_type), ("Cache-Control", "public, max-age=60")], self.examples
-            )
-        if path.startswith("/query/"):
-            return self.files(self.page_files, request, missing="no such file of the query page")
         if static.is_resource_path(path):
             format_param = request.format_parameter()
             accept = request.header("accept")
@@ -271,7 +248,7 @@ class App:
                 return self.not_found(request, answer)  # a person following a link to nothing
             return answer
         if path == "/" and not self.out.site.is_dir():
-            return self.page("no-site.html")
+            return self.page(self.no_site)
         if path.startswith("/doc/"):
             generic = static.generic_document(
                 path, self.site, request.header("accept"), request.format_parameter(), request.header("if-none-match")
@@ -307,8 +284,7 @@ class App:
         body = body.replace(published.encode(), f'<base href="{request.root_path}/'.encode(), 1)
         return Response(404, [("Content-Type", HTML.content_type), ("Vary", "Accept")], body)
 
-    def page(self, name: str) -> Response:
-        body = self.pages[name]
+    def page(self, body: bytes) -> Response:
         return Response(
             200,
             [
@@ -318,6 +294,17 @@ class App:
             ],
             body,
         )
+
+    def query_page(self, request: Request) -> Response:
+        """The site's query page (`iris.QUERY_PAGE`, Japanese; its language switch leads to the English one), for a
+        browser at /sparql: its links are relative to the site's root, beside which /sparql lies."""
+        if request.path.endswith("/"):
+            query = request.query_string.decode("latin-1")
+            return text(301, "moved", [("Location", "../sparql" + (f"?{query}" if query else "")), ("Vary", "Accept")])
+        try:
+            return self.page((self.out.site / iris.QUERY_PAGE).read_bytes())
+        except OSError:
+            return self.page(self.no_site)
 
     def preflight(self, request: Request) -> Response:
         asked = request.header("access-control-request-headers") or ""
@@ -406,7 +393,7 @@ class App:
         named = tuple(next((params[p] for p in FORMAT_PARAMETERS if p in params), []))
         accept = request.header("accept")
         if request.method != "POST" and not named and pick_format(accept, (), QUERY_PAGE_FORMATS) is HTML:
-            return self.page("index.html")  # a browser following a link to a query
+            return self.query_page(request)  # a browser following a link to a query
         solutions = pick_format(accept, named, formats.SOLUTIONS)
         graph = pick_format(accept, named, formats.GRAPHS)
         note["cache"] = "miss"
@@ -478,7 +465,7 @@ class App:
                 406, f"the service description is available as: {formats.offered(DESCRIPTION_FORMATS)}", headers
             )
         if fmt is HTML:
-            return self.page("index.html")
+            return self.query_page(request)
         root = self.reached(request)
         key = (root, fmt.ext)
         if key not in self.descriptions:

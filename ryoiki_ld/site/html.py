@@ -245,9 +245,14 @@ class Html:
 
     @functools.cached_property
     def endpoint(self) -> str:
-        """The query page, from pages at this depth (the endpoint setting may be relative to the site root)."""
+        """The SPARQL endpoint, from pages at this depth (the setting may be relative to the site root)."""
         endpoint = self.data.settings.sparql_endpoint
         return endpoint if "://" in endpoint else self.root + endpoint
+
+    @functools.cached_property
+    def query_page(self) -> str:
+        """The site's query page in this page's language (it sends its queries to `endpoint`)."""
+        return self.home + iris.QUERY_PAGE
 
     def query(self, sparql: str) -> str:
         """A link to the query page running `sparql`."""
@@ -255,7 +260,7 @@ class Html:
 
     def query_quoted(self, quoted: str) -> str:
         """A link to the query page running a query already quoted for a URL (by `quote(…, safe="")`)."""
-        return f"{self.endpoint}?query={quoted}"
+        return f"{self.query_page}?query={quoted}"
 
 
 def page_context(data: SiteData, h: Html, path: str) -> dict:
@@ -270,7 +275,7 @@ def page_context(data: SiteData, h: Html, path: str) -> dict:
         "h": h,
         "path": path,
         "switch_href": h.root + ("en/" if other == "en" else "") + path,
-        "query_page": h.endpoint,
+        "query_page": h.query_page,
         "source_href": h.root + iris.source_path(data.settings.source.name),
         "corrections_href": h.root + "data/corrections.csv",
         "data_credit_ja": data.text["ja"]["credit"],

@@ -12,6 +12,7 @@ import json
 import statistics
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 
 from markupsafe import Markup, escape
@@ -581,4 +582,37 @@ def downloads_context(data: SiteData, h: Html, out: Output) -> dict:
             }
             for key, (path, _) in CATALOG_FILES.items()
         ],
+    }
+
+
+def read_examples(directory: Path) -> list[dict[str, str]]:
+    """The example queries: file name, title (first comment line), description (other leading comments)."""
+    examples = []
+    for path in sorted(directory.glob("*.rq")):
+        query = path.read_text(encoding="utf-8")
+        comments = []
+        for line in query.splitlines():
+            if not line.startswith("#"):
+                break
+            comments.append(line.lstrip("#").strip())
+        title = comments[0] if comments else path.stem
+        examples.append({"file": path.name, "title": title, "description": " ".join(comments[1:]), "query": query})
+    return examples
+
+
+def query_context(data: SiteData, h: Html) -> dict:
+    """The query page's settings for its script (site/assets/query.js): the endpoint it sends queries to, how a
+    result's IRI becomes a link to its page here (as `Html.href` decides), its examples and its words."""
+    return {
+        "config": {
+            "endpoint": h.endpoint,
+            "base": data.base,
+            "vocabulary": ONTOLOGY,
+            "home": h.home,
+            "root": h.root,
+            "nested": iris.NESTED_KEYS,
+            "files": sorted(data.files),
+            "messages": {key: value for key, value in h.t.items() if key.startswith("query_")},
+            "examples": read_examples(data.settings.paths.queries),
+        }
     }

@@ -27,6 +27,7 @@ from .pages import (
     landing_context,
     not_found_context,
     ontology_context,
+    query_context,
     resource_html,
 )
 
@@ -129,7 +130,7 @@ class Writer:
             _write(self.prefix + target, resource_html(data, h, path, subject, queries, parts))
 
     def site_pages(self) -> None:
-        """The landing, criteria and downloads pages, the sitemap and robots.txt."""
+        """The landing, criteria, downloads, not-found and query pages, the sitemap and robots.txt."""
         data, get = self.data, self.env.get_template
         self.render("index.html", get("index.html"), lambda h: landing_context(data, h, self.positions))
         self.render(
@@ -139,7 +140,9 @@ class Writer:
         )
         self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.out))
         self.render("404.html", get("404.html"), lambda h: not_found_context(data, h))
-        pages = ["index.html", "criteria.html", "downloads.html"] + [f"{path}.html" for path in data.documents]
+        self.render(iris.QUERY_PAGE, get(iris.QUERY_PAGE), lambda h: query_context(data, h))
+        pages = ["index.html", "criteria.html", "downloads.html", iris.QUERY_PAGE]
+        pages += [f"{path}.html" for path in data.documents]
         entry = get("_sitemap_url.xml")
         urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]
         entries = "".join(url.fill({"page": page}) for page in pages for url in urls)
