@@ -335,7 +335,7 @@ def load_curation(paths: Paths) -> Curation:
 def _check_printed(path: Path, line: int, no: int, printed: str, texts: dict[int, str]) -> None:
     """A curated row must name a row whose printed area text contains what the row says it prints."""
     if no not in texts:
-        raise SourceError(path, line, f"there is no row {no}", row=no)
+        raise SourceError(path, line, f"there is no row {no}")
     if printed not in texts[no]:
         raise SourceError(
             path, line, f"row {no} prints {texts[no]!r}, which does not contain {printed!r} (update or remove this row)"
@@ -371,7 +371,8 @@ def resolve_table(table: pd.DataFrame, gazetteer: Gazetteer, curation: Curation 
         reasons = []
         for part in res.unresolved:
             why = next((e for e in explanations.get(int(row.no), []) if e.explains(part)), None)
-            used.update([why] if why else [])
+            if why:
+                used.add(why)
             reasons.append(why.reason if why else "")
             unresolved.append({"no": row.no, "text": part, "reason": reasons[-1]})
         statuses.append(
@@ -384,7 +385,7 @@ def resolve_table(table: pd.DataFrame, gazetteer: Gazetteer, curation: Curation 
             }
         )
     stale = [e for es in explanations.values() for e in es if e not in used]
-    if curation and stale:
+    if stale:
         e = stale[0]
         raise SourceError(
             curation.explanations_path,
