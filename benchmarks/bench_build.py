@@ -46,8 +46,8 @@ def to_rdflib(term):
 
 
 def run(size_label: str, table: pd.DataFrame, settings: Settings, gazetteer: link.Gazetteer, with_rdflib: bool) -> None:
-    (links, _), t_link = timed(link.resolve_table, table, gazetteer)
-    triples, t_map = timed(mapping.map_tables, table, links, settings)
+    linked, t_link = timed(link.resolve_table, table, gazetteer)
+    triples, t_map = timed(mapping.map_tables, table, linked.links, linked.unresolved, settings)
     with tempfile.TemporaryDirectory() as tmp:
         _, t_dump = timed(mapping.write_dumps, triples, Path(tmp) / "d")
     ordered = [q.triple for q in ox.parse(input="\n".join(sorted(triples)).encode(), format=ox.RdfFormat.N_TRIPLES)]

@@ -23,8 +23,8 @@ from ryoiki_ld.validate import shacl
 
 
 def run(label: str, table: pd.DataFrame, settings: Settings, gazetteer: link.Gazetteer) -> None:
-    links, _ = link.resolve_table(table, gazetteer)
-    lines = mapping.map_tables(table, links, settings)
+    linked = link.resolve_table(table, gazetteer)
+    lines = mapping.map_tables(table, linked.links, linked.unresolved, settings)
     text = ("\n".join(sorted(lines)) + "\n").encode("utf-8")
     shapes = validate.load_shapes(settings.paths, "all")
 

@@ -124,8 +124,38 @@ class Paths:
         return self.data / "network_relations.csv"
 
     @property
+    def hokkaido_tertiary_areas(self) -> Path:
+        """Hokkaido's tertiary medical areas, each a set of 2020 secondary medical areas."""
+        return self.reference / "hokkaido_tertiary_medical_areas.csv"
+
+    @property
+    def districts(self) -> Path:
+        """The districts (郡) the report names, with their towns and villages."""
+        return self.reference / "districts_named_in_report.csv"
+
+    @property
+    def link_rules(self) -> Path:
+        return self.data / "link"
+
+    @property
     def whole_prefecture_phrases(self) -> Path:
-        return self.data / "link" / "whole_prefecture_phrases.txt"
+        return self.link_rules / "whole_prefecture_phrases.txt"
+
+    @property
+    def all_areas_phrases(self) -> Path:
+        return self.link_rules / "all_areas_phrases.txt"
+
+    @property
+    def after_names(self) -> Path:
+        return self.link_rules / "after_names.txt"
+
+    @property
+    def area_aliases(self) -> Path:
+        return self.link_rules / "area_aliases.csv"
+
+    @property
+    def unresolved_areas(self) -> Path:
+        return self.link_rules / "unresolved_areas.csv"
 
     @property
     def mappings(self) -> Path:

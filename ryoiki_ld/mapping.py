@@ -120,8 +120,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def map_tables(series: Series, links: pd.DataFrame, settings: Settings) -> set[str]:
-    """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology."""
+def map_tables(series: Series, links: pd.DataFrame, unresolved: pd.DataFrame, settings: Settings) -> set[str]:
+    """The whole graph: every mapping over the tables, with declared ranges restored, plus the ontology. `links`
+    and `unresolved` are the link stage's (`link.Linked`)."""
     paths = settings.paths
     tables = {
         "networks": series.networks(),
@@ -129,6 +130,7 @@ def map_tables(series: Series, links: pd.DataFrame, settings: Settings) -> set[s
         "survey_rows": series.rows(),
         "observations": series.observations(read_table(paths.survey_measures), read_table(paths.printed_statuses)),
         "area_links": links,
+        "area_unresolved": unresolved,
         # Row numbers as integers, as in the networks and observations tables: the mappings join on them.
         "network_relations": read_table(paths.network_relations).astype({"no": "Int64", "other_no": "Int64"}),
         "corrections": read_table(paths.corrections),

@@ -55,19 +55,19 @@ def build(settings: Settings, echo: Echo) -> None:
             echo(f"  {len(table)} networks")
 
         with stage(echo, "link"):
-            gazetteer = link.Gazetteer(paths)
-            links, statuses = link.resolve_table(table, gazetteer)
-            links.to_csv(out.area_links, index=False, lineterminator="\n")
-            statuses.to_csv(out.area_resolution, index=False, lineterminator="\n")
-            rates = link.resolution_rates(statuses)
+            linked = link.resolve_table(table, link.Gazetteer(paths), link.load_curation(paths))
+            linked.links.to_csv(out.area_links, index=False, lineterminator="\n")
+            linked.statuses.to_csv(out.area_resolution, index=False, lineterminator="\n")
+            rates = link.resolution_rates(linked.statuses)
             for r in rates.itertuples():
                 echo(
                     f"  {r.Index:<24} {r.resolved:>3}/{r.total:<3} resolved ({r.resolved_pct:.1f} %), "
-                    f"{r.partial} partly, {r.unresolved} not"
+                    f"{r.partial} partly, {r.unresolved} not; {r.without_reason} without a reason"
                 )
 
         with stage(echo, "map"):
-            triples = mapping.map_tables(surveyed, links, settings) | catalog.metadata(settings)
+            mapped = mapping.map_tables(surveyed, linked.links, linked.unresolved, settings)
+            triples = mapped | catalog.metadata(settings)
             echo(f"  {len(triples)} triples from the mappings, the ontology and the catalogue record")
 
         with stage(echo, "validate"):

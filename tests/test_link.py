@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from pathlib import Path
 
-from ryoiki_ld.config import Paths
-from ryoiki_ld.link import Gazetteer, resolution_rates, resolve_table
+import pytest
+import rdflib
+from rdflib.collection import Collection
+
+from ryoiki_ld.config import ROOT, Paths
+from ryoiki_ld.errors import RyoikiError, SourceError
+from ryoiki_ld.link import (
+    Alias,
+    Curation,
+    Explanation,
+    Gazetteer,
+    load_curation,
+    reason_codes,
+    resolution_rates,
+    resolve_table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +76,158 @@ def test_prefecture_prefix_and_kana_variant(gazetteer):
 
 
 def test_resolution_rates_add_up(table, gazetteer):
-    links, statuses = resolve_table(table.reset_index(drop=True), gazetteer)
+    links, statuses, _ = resolve_table(table.reset_index(drop=True), gazetteer, load_curation(Paths()))
     rates = resolution_rates(statuses)
     assert rates["total"].sum() == 218
-    assert rates.loc["secondary_medical_area", "resolved"] == 100
+    assert rates.loc["secondary_medical_area", "resolved"] == 104
+    assert rates["without_reason"].sum() == 0
     assert set(links["kind"]) == {"prefecture", "secondary_medical_area", "municipality"}
+
+
+# --- groups named in the reference data --------------------------------------------------------------
+
+
+def test_hokkaido_tertiary_medical_area_links_its_secondary_areas(gazetteer):
+    res = gazetteer.resolve("道北圏域", "01", "other")
+    assert codes(res) == [("secondary_medical_area", c) for c in ("0112", "0113", "0114", "0115", "0116")]
+    assert res.status == "resolved" and {m for _, m in res.links} == {"道北圏域"}
+    assert codes(gazetteer.resolve("オホーツク圏域", "01", "secondary_medical_area")) == [
+        ("secondary_medical_area", "0117"),
+        ("secondary_medical_area", "0118"),
+    ]
+
+
+def test_tertiary_area_names_are_hokkaidos_only(gazetteer):
+    assert gazetteer.resolve("道北圏域", "02", "other").status == "unresolved"
+
+
+def test_district_links_its_towns_and_villages(gazetteer):
+    res = gazetteer.resolve("大村市、東彼杵郡", "42", "secondary_medical_area")
+    assert codes(res) == [("municipality", c) for c in ("42205", "42321", "42322", "42323")]
+    assert res.status == "resolved"
+
+
+def test_connector_and_vague_rest(gazetteer):
+    """函館市を中心とした道南地域ほか: the city, the three areas of 道南, and ほか left over."""
+    res = gazetteer.resolve("函館市を中心とした道南地域ほか", "01", "other")
+    assert codes(res) == [("municipality", "01202")] + [("secondary_medical_area", f"010{i}") for i in (1, 2, 3)]
+    assert res.unresolved == ("ほか",)
+
+
+def test_all_areas_of_the_prefecture(gazetteer):
+    res = gazetteer.resolve("全13医療圏", "40", "prefecture")
+    assert codes(res) == [("secondary_medical_area", f"40{i:02}") for i in range(1, 14)] and res.status == "resolved"
+    assert len(gazetteer.resolve("全１３医療圏", "40", "prefecture").links) == 13  # full-width digits
+
+
+def test_all_areas_with_another_count_is_refused(gazetteer):
+    with pytest.raises(RyoikiError, match="全12医療圏 names 12 secondary medical areas, but 福岡県 has 13"):
+        gazetteer.resolve("全12医療圏", "40", "prefecture")
+
+
+def test_a_group_member_unlike_the_reference_is_refused(project: Path):
+    path = project / "data" / "reference" / "districts_named_in_report.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("16321,舟橋村", "16321,立山町"), encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        Gazetteer(Paths(project))
+    assert str(e.value).startswith(f"{path}:2: member 16321 立山町: code 16321 is 舟橋村")
+
+
+# --- curated rows: aliases and reasons ----------------------------------------------------------------
+
+
+def test_alias_links_the_real_area_and_keeps_the_printed_text(gazetteer):
+    res = gazetteer.resolve("中央圏域、安芸圏域、高播圏域", "39", "secondary_medical_area", {"高播": "高幡"})
+    assert ("secondary_medical_area", "3903") in codes(res) and res.status == "resolved"
+    assert dict((e.code, m) for e, m in res.links)["3903"] == "高播圏域"
+
+
+def test_the_reports_rows_resolve_or_say_why(table, gazetteer):
+    """Every coverage area is fully resolved, or every part left over carries a reason."""
+    _, statuses, unresolved = resolve_table(table.reset_index(drop=True), gazetteer, load_curation(Paths()))
+    by_no = statuses.set_index("no")
+    for no in (27, 33, 38, 103, 135, 137, 199, 200, 206, 217):
+        assert by_no.loc[no, "status"] == "resolved", no
+    assert (unresolved["reason"] != "").all()
+    assert dict(zip(unresolved["text"], unresolved["reason"], strict=False))["周辺地域"] == "VagueExtent"
+    assert by_no.loc[6, "unresolved_text"] == "西岡 | 福住"
+    assert by_no.loc[6, "reason"] == "BelowMunicipality | BelowMunicipality"
+    assert by_no.loc[130, "status"] == "unresolved" and by_no.loc[130, "reason"] == "NotGeographic"
+
+
+def curation(alias: Alias | None = None, explanation: Explanation | None = None) -> Curation:
+    return Curation(
+        (alias,) if alias else (), (explanation,) if explanation else (), Path("aliases.csv"), Path("reasons.csv")
+    )
+
+
+def test_an_alias_not_in_the_printed_text_is_refused(table, gazetteer):
+    with pytest.raises(SourceError) as e:
+        resolve_table(table.reset_index(drop=True), gazetteer, curation(Alias(199, "高幡", "高幡", 5)))
+    assert str(e.value).startswith("aliases.csv:5: row 199 prints '中央圏域、安芸圏域、高播圏域'")
+    assert "does not contain '高幡'" in str(e.value)
+
+
+def test_an_alias_to_an_unknown_name_is_refused(table, gazetteer):
+    with pytest.raises(SourceError, match="'高畑' is not one known name of row 199's prefecture"):
+        resolve_table(table.reset_index(drop=True), gazetteer, curation(Alias(199, "高播", "高畑", 5)))
+
+
+def test_a_reason_for_text_that_resolves_is_refused(table, gazetteer):
+    with pytest.raises(SourceError) as e:
+        resolve_table(
+            table.reset_index(drop=True), gazetteer, curation(None, Explanation(1, "函館市", "VagueExtent", 3))
+        )
+    assert str(e.value).startswith("reasons.csv:3: row 1: '函館市' is not an unresolved part")
+
+
+def test_a_reason_for_a_row_that_does_not_exist_is_refused(table, gazetteer):
+    with pytest.raises(SourceError, match=r"^reasons\.csv:2: there is no row 999$"):
+        resolve_table(table.reset_index(drop=True), gazetteer, curation(None, Explanation(999, "x", "VagueExtent", 2)))
+
+
+def test_curation_is_for_the_reports_rows_only(table, gazetteer):
+    """`validate` of someone's own CSV resolves without the curated rows: no refusal, no alias."""
+    _, statuses, unresolved = resolve_table(table.reset_index(drop=True), gazetteer)
+    assert statuses.set_index("no").loc[199, "status"] == "partial" and (unresolved["reason"] == "").all()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's data and ontology, to edit."""
+    for folder in ("data", "ontology"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    return tmp_path
+
+
+def test_an_unknown_reason_is_refused_with_its_line(project: Path):
+    path = project / "data" / "link" / "unresolved_areas.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("1,ほか,VagueExtent", "1,ほか,Vague"), encoding="utf-8")
+    with pytest.raises(SourceError) as e:
+        load_curation(Paths(project))
+    assert str(e.value) == f"{path}:2: unknown reason 'Vague'; one of BelowMunicipality, NotGeographic, VagueExtent"
+
+
+def test_a_curated_row_without_its_reason_is_refused(project: Path):
+    path = project / "data" / "link" / "area_aliases.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[2] = "135,名古屋北区,名古屋市北区,"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"area_aliases.csv:3: every row needs a value in each column; reason"):
+        load_curation(Paths(project))
+
+
+def test_the_shapes_allow_exactly_the_ontologys_reasons():
+    """One vocabulary: the ontology's concepts are the reasons the curated table and the shape accept."""
+    shapes = rdflib.Graph().parse(ROOT / "shapes" / "quality.ttl")
+    shape = rdflib.URIRef("https://w3id.org/ryoiki-ld/shapes#coverage-area-unresolved-reason")
+    listed = Collection(shapes, shapes.value(shape, rdflib.SH["in"]))
+    assert (
+        {str(t).rsplit("#", 1)[1] for t in listed}
+        == reason_codes(Paths().ontology)
+        == {
+            "NotGeographic",
+            "BelowMunicipality",
+            "VagueExtent",
+        }
+    )

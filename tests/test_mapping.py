@@ -227,16 +227,39 @@ def test_all_47_prefectures_link_to_wikidata_and_estat(dump):
         ("089", "municipality", "14207"),  # 茅ケ崎市 (printed ケ, reference ヶ)
         ("026", "municipality", "01106"),  # 札幌市中央区、南区: a bare ward after a ward of the same city
         ("047", "prefecture", "02"),  # 青森県全域
+        ("033", "secondary-medical-area", "0116"),  # 道北圏域: Hokkaido's tertiary area, five secondary areas
+        ("103", "municipality", "16323"),  # 中新川郡: the district's towns and village
+        ("200", "secondary-medical-area", "4013"),  # 全13医療圏: every area of Fukuoka
+        ("199", "secondary-medical-area", "3903"),  # 高播圏域: misprinted, by the curated alias to 高幡
     ],
 )
 def test_known_areas_resolve_to_the_right_codes(dump, no, kind, code):
     assert dump.query(PREFIXES + f"ASK {{ <{BASE}id/coverage-area/{no}> ?p <{BASE}id/{kind}/{code}> }}")
 
 
-def test_unresolved_text_stays_a_label_only(dump):
-    area = f"<{BASE}id/coverage-area/038>"  # オホーツク圏域 is not a 2020 secondary medical area name
+def test_unresolved_text_stays_a_label_with_its_reason(dump):
+    area = f"<{BASE}id/coverage-area/130>"  # 地域での区切りではなく名古屋掖済会病院の医療連携施設が対象
     rows = select(dump, f"SELECT ?p ?o {{ {area} ?p ?o }}")
-    assert {r["p"].rsplit("#", 1)[-1] for r in rows} == {"type", "label", "areaType", "areaTypeAsPrinted"}
+    assert {r["p"].rsplit("#", 1)[-1] for r in rows} == {
+        "type",
+        "label",
+        "areaType",
+        "areaTypeAsPrinted",
+        "unresolvedText",
+        "unresolvedReason",
+    }
+    found = {r["p"].rsplit("#", 1)[-1]: r["o"] for r in rows}
+    assert found["unresolvedText"] == "地域での区切りではなく名古屋掖済会病院の医療連携施設が対象"
+    assert found["unresolvedReason"] == "https://w3id.org/ryoiki-ld/def#NotGeographic"
+
+
+def test_a_partly_resolved_area_has_its_links_and_its_reason(dump):
+    area = f"<{BASE}id/coverage-area/166>"  # 宇陀市及び周辺地域
+    rows = select(dump, f"SELECT ?p ?o {{ {area} ?p ?o }}")
+    found = {(r["p"].rsplit("#", 1)[-1], r["o"]) for r in rows}
+    assert ("municipality", f"{BASE}id/municipality/29212") in found
+    assert ("unresolvedText", "周辺地域") in found
+    assert ("unresolvedReason", "https://w3id.org/ryoiki-ld/def#VagueExtent") in found
 
 
 def test_secondary_medical_areas_have_codes_and_members(dump):

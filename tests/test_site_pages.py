@@ -91,6 +91,39 @@ def test_network_page_compares_with_its_prefecture_and_coverage_type(built):
     assert peers.count("<tr data-pref=") == 46 and peers.count('class="self"') == 1
 
 
+@pytest.mark.parametrize(
+    ("page", "expected"),
+    [
+        (
+            "doc/network/001.html",
+            [
+                "のうち、参照データ（都道府県・二次医療圏・市区町村）に結び付けられない部分：<q>ほか</q>",
+                '理由：<a href="../../doc/def.html#VagueExtent">範囲が定まらない</a>',
+            ],
+        ),
+        (
+            "en/doc/network/001.html",
+            [
+                'in the coverage area <a href="../../../en/doc/coverage-area/001.html">',
+                '<q><span lang="ja">ほか</span></q>',
+                'Why: <a href="../../../en/doc/def.html#VagueExtent">Vague extent</a> — The text names an area without a fixed extent',
+            ],
+        ),
+        ("doc/network/006.html", ["<q>西岡</q> <q>福住</q>", "市区町村より小さい地域</a>"]),
+        ("en/doc/network/130.html", ["Not geographic</a>"]),
+    ],
+)
+def test_network_page_says_what_its_area_does_not_link_and_why(built, page, expected):
+    html = read(built, page)
+    for text in expected:
+        assert text in html, text
+
+
+def test_network_page_of_a_resolved_area_has_no_such_note(built):
+    for page in ("doc/network/033.html", "en/doc/network/200.html"):
+        assert "area-not-linked" not in read(built, page), page
+
+
 def test_criteria_page_counts_equal_the_eligibility_table(built):
     counts = Counter((c, o) for (_, c), o in eligibility(built).items())
     html = read(built, "criteria.html")

@@ -385,6 +385,7 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
                 type_median=None if type_median is None else number(type_median),
             )
         )
+    unlinked, reasons = area_not_linked(data, h, n.area)
     same_pref = data.by_prefecture.get(n.prefecture, [])
     shown = same_pref[:PEERS_SHOWN]
     if n not in shown:
@@ -400,9 +401,26 @@ def network_context(data: SiteData, h: Html, n: Network) -> SimpleNamespace:
         prefecture=h.link(n.prefecture) if n.prefecture else "",
         prefecture_href=h.href(n.prefecture) if n.prefecture else None,
         coverage=h.label(n.coverage_type) if n.coverage_type else "",
+        area=h.link(n.area) if n.area else None,
+        unlinked=unlinked,
+        reasons=reasons,
         peers=network_rows(data, h, shown, current=n.term),
         peers_total=len(same_pref),
     )
+
+
+def area_not_linked(data: SiteData, h: Html, area: str | None) -> tuple[list[Markup], list[SimpleNamespace]]:
+    """The parts of a coverage area's printed text that link to no reference area (in printed order), and why:
+    a page says what it could not link rather than leaving it out silently."""
+    if not area:
+        return [], []
+    printed = h.plain_label(area)
+    texts = sorted((literal(t)[0] for t in data.idx.values(area, rld("unresolvedText"))), key=printed.find)
+    reasons = [
+        SimpleNamespace(link=h.link(r), definition=h.in_language(r, f"<{SKOS}definition>"))
+        for r in sorted(data.idx.values(area, rld("unresolvedReason")))
+    ]
+    return [h.text(t) for t in texts], reasons
 
 
 def prefecture_context(data: SiteData, h: Html, term: str) -> SimpleNamespace:

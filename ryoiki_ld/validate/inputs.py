@@ -76,9 +76,9 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
 
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
-    links, _ = link.resolve_table(table, link.Gazetteer(paths))
+    linked = link.resolve_table(table, link.Gazetteer(paths))  # no curation: that is for the report's own rows
     one = series.single(table, surveys.first_survey(settings.surveys_dir), path)
-    return parse_lines(mapping.map_tables(one, links, settings))
+    return parse_lines(mapping.map_tables(one, linked.links, linked.unresolved, settings))
 
 
 @lru_cache(maxsize=4)
@@ -103,8 +103,9 @@ def reference_triples(settings: Settings) -> frozenset[str]:
 
     empty = extract.to_frame([], tuple(columns))
     no_links = pd.DataFrame(columns=["no", "kind", "code", "matched_text"])
+    nothing_unresolved = pd.DataFrame(columns=["no", "text", "reason"])
     none = series.single(empty, surveys.first_survey(settings.surveys_dir), settings.source)
-    lines = frozenset(mapping.map_tables(none, no_links, settings))
+    lines = frozenset(mapping.map_tables(none, no_links, nothing_unresolved, settings))
     _write_cached(entry, lines)
     return lines
 
