@@ -38,7 +38,7 @@ from .model import (
     load_text,
     ontology_order,
 )
-from .writer import Writer, environment, write_all
+from .writer import OWN_PAGES, Writer, environment, write_all
 
 Echo = Callable[[str], None]
 
@@ -92,6 +92,6 @@ def _build_site(triples: set[str], settings: Settings, out: Output, published: c
     # The Apache rules name the not-found page by its path on the host (ErrorDocument takes no relative path).
     rules = paths.htaccess.read_text(encoding="utf-8").replace("@SITE_PATH@", iris.site_path(settings.base_iri))
     (site / ".htaccess").write_text(rules, encoding="utf-8")
-    pages = (len(data.documents) + 4) * len(LANGS)  # and the landing, criteria, downloads and not-found pages
+    pages = (len(data.documents) + len(OWN_PAGES)) * len(LANGS)
     echo(f"  {len(data.documents)} resources × 3 RDF documents, {pages} HTML pages (ja + en)")
     return Stats(len(data.documents), pages)

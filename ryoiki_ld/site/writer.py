@@ -141,8 +141,7 @@ class Writer:
         self.render("downloads.html", get("downloads.html"), lambda h: downloads_context(data, h, self.out))
         self.render("404.html", get("404.html"), lambda h: not_found_context(data, h))
         self.render(iris.QUERY_PAGE, get(iris.QUERY_PAGE), lambda h: query_context(data, h))
-        pages = ["index.html", "criteria.html", "downloads.html", iris.QUERY_PAGE]
-        pages += [f"{path}.html" for path in data.documents]
+        pages = [*SITEMAP_PAGES, *(f"{path}.html" for path in data.documents)]
         entry = get("_sitemap_url.xml")
         urls = [Skeleton(entry, {"base": data.base, "lang": lang, "langs": LANGS}, ["page"]) for lang in LANGS]
         entries = "".join(url.fill({"page": page}) for page in pages for url in urls)
@@ -150,6 +149,9 @@ class Writer:
         _write(self.prefix + "robots.txt", get("robots.txt").render(base=data.base))
 
 
+# The pages besides the resources' that site_pages writes (each in ja and en), and those of them in the sitemap.
+SITEMAP_PAGES = ("index.html", "criteria.html", "downloads.html", iris.QUERY_PAGE)
+OWN_PAGES = (*SITEMAP_PAGES, "404.html")
 SITE_PAGES = ""  # the task of the landing, criteria and downloads pages, the sitemap and robots.txt
 TASK_SIZE = 48  # resources per task: small, so that every worker has work until the end
 
