@@ -17,7 +17,14 @@ measured only with --native-timeout.
 Rounds alternate the servers so that both see the same noise; the median of the rounds is printed.
 Nothing here asserts the figures. Needs wrk (Debian: apt-get install wrk).
 
-    .venv/bin/python benchmarks/bench_serve.py [--out DIR] [--duration 8] [--rounds 3]
+`--stacks` runs ours again in other forms, in the same run and against the same native server, each
+through `benchmarks/serve_variants.py` (its docstring says what each gives up): `uvicorn` (as it is),
+`granian` (granian's ASGI worker in place of uvicorn; `pip install granian`), `granian-rust` (with granian's
+task implementation), each optionally `+inline` (evaluation on the event loop's thread, a watchdog ending
+the worker at the time limit instead of a query thread per query). The experiments of issue 17 (6).
+
+    .venv/bin/python benchmarks/bench_serve.py [--out DIR] [--duration 8] [--rounds 3] [--no-disk]
+        [--stacks uvicorn granian granian+inline]
 """
 
 from __future__ import annotations
@@ -114,6 +121,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--native-timeout", action="store_true", help="also run oxigraph with --timeout-s 10")
+    parser.add_argument("--no-disk", action="store_true", help="leave out ours with --store-in disk")
+    parser.add_argument(
+        "--stacks", nargs="+", default=[], metavar="STACK", help="uvicorn, granian, each with or without +inline"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -128,10 +139,16 @@ def main() -> None:
         script.write_text(DISTINCT_LUA)
         servers: dict[str, str] = {}
 
-        ours_variants = [("ryoiki-ld serve", []), ("ryoiki-ld serve --store-in disk", ["--store-in", "disk"])]
-        for name, extra in ours_variants:
+        ryoiki_ld = [BIN / "ryoiki-ld"]
+        ours_variants: list[tuple[str, list, list[str]]] = [("ryoiki-ld serve", ryoiki_ld, [])]
+        if not args.no_disk:
+            ours_variants.append(("ryoiki-ld serve --store-in disk", ryoiki_ld, ["--store-in", "disk"]))
+        for stack in args.stacks:
+            launcher = [sys.executable, ROOT / "benchmarks" / "serve_variants.py", stack]
+            ours_variants.append((f"ours {stack}", launcher, []))
+        for name, launcher, extra in ours_variants:
             port = free_port()
-            command = [BIN / "ryoiki-ld", "serve", "--out", out, "--port", str(port), *extra]
+            command = [*launcher, "serve", "--out", out, "--port", str(port), *extra]
             command += ["--access-log", work / f"access-{port}.log"]
             processes.append(subprocess.Popen(command, stderr=subprocess.DEVNULL))
             servers[name] = f"http://127.0.0.1:{port}/sparql"
@@ -183,15 +200,21 @@ def main() -> None:
                 f"{key[0]:<10} {key[1]:<9} {key[2]:<32} {m['rps']:>8.0f} {m['p50']:>7.2f} {m['p99']:>7.2f} {m['errors']:>7.0f}"
             )
         print()
-        for ours, _ in ours_variants:
-            print(f"ratio {ours} ÷ oxigraph serve-read-only (throughput), and our p99")
+        for ours, _, _ in ours_variants:
+            as_it_is = ours != "ryoiki-ld serve"
+            print(
+                f"ratio {ours} ÷ oxigraph serve-read-only (throughput), and our p99"
+                + (" [÷ ryoiki-ld serve as it is]" if as_it_is else "")
+            )
             for name in QUERIES:
                 for mode in ("repeated", "distinct"):
                     ours_m = medians[(name, mode, ours)]
                     native_m = medians[(name, mode, "oxigraph serve-read-only")]
+                    today = medians[(name, mode, "ryoiki-ld serve")]
                     print(
                         f"  {name:<10} {mode:<9} {ours_m['rps'] / native_m['rps']:>6.0%}   "
                         f"p99 {ours_m['p99']:.1f} ms (native {native_m['p99']:.1f} ms)"
+                        + (f"   [{ours_m['rps'] / today['rps']:.2f}×]" if as_it_is else "")
                     )
         health = json.load(urllib.request.urlopen(servers["ryoiki-ld serve"].rsplit("/", 1)[0] + "/health"))
         print(f"after the run, workers: {health['workers']}; cache of the one that answered: {health['cache']}")
