@@ -14,7 +14,9 @@ without --timeout-s, its fastest form; with --timeout-s it starts a thread per q
 the whole timeout, and under this load runs out of threads (seen: 500 errors, then a crash), so it is
 measured only with --native-timeout.
 
-Rounds alternate the servers so that both see the same noise; the median of the rounds is printed.
+Rounds alternate the servers so that both see the same noise; the median of the rounds is printed, with
+each server's CPU time per request (all its processes, from /proc: the figure that noise on a shared machine
+moves least).
 Nothing here asserts the figures. Needs wrk (Debian: apt-get install wrk).
 
 `--stacks` runs ours again in other forms, in the same run and against the same native server, each
@@ -100,12 +102,29 @@ def answer(endpoint: str, query: str) -> list:
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url: str, duration: int, script: Path | None) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and of its live children (our worker processes)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, script: Path | None, pid: int) -> dict[str, float]:
+    """wrk's figures, and the server's CPU time per request (µs: all its processes, both cores)."""
+    cpu = cpu_seconds(pid)
     command = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", "-H", f"Accept: {ACCEPT}"]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}
+    result["cpu_us"] = cpu * 1e6 / int(re.search(r"(\d+) requests in", out)[1])
     for pct in ("50", "99"):
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         result[f"p{pct}"] = float(value) * _UNIT[unit]
@@ -169,6 +188,7 @@ def main() -> None:
             ]
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             servers[name] = f"http://127.0.0.1:{port}/query"
+        pids = {server: process.pid for server, process in zip(servers, processes, strict=True)}
         for endpoint, process in zip(servers.values(), processes, strict=True):
             wait_until_up(endpoint.rsplit("/", 1)[0] + ("/health" if endpoint.endswith("sparql") else "/"), process)
 
@@ -187,17 +207,22 @@ def main() -> None:
                         order.reverse()
                     for server, endpoint in order:
                         url = endpoint + "?" + urllib.parse.urlencode({"query": query})
-                        results.setdefault((name, mode, server), []).append(wrk(url, args.duration, lua))
+                        measured = wrk(url, args.duration, lua, pids[server])
+                        results.setdefault((name, mode, server), []).append(measured)
             print(f"round {round_ + 1}/{args.rounds} done (load {os.getloadavg()[0]:.2f})", flush=True)
 
         print()
-        print(f"{'query':<10} {'texts':<9} {'server':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
+        print(
+            f"{'query':<10} {'texts':<9} {'server':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}"
+            f" {'CPU µs/req':>10}"
+        )
         medians: dict[tuple[str, str, str], dict[str, float]] = {}
         for key, runs in results.items():
             medians[key] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             m = medians[key]
             print(
                 f"{key[0]:<10} {key[1]:<9} {key[2]:<32} {m['rps']:>8.0f} {m['p50']:>7.2f} {m['p99']:>7.2f} {m['errors']:>7.0f}"
+                f" {m['cpu_us']:>10.0f}"
             )
         print()
         for ours, _, _ in ours_variants:
