@@ -14,10 +14,19 @@ without --timeout-s, its fastest form; with --timeout-s it starts a thread per q
 the whole timeout, and under this load runs out of threads (seen: 500 errors, then a crash), so it is
 measured only with --native-timeout.
 
-Rounds alternate the servers so that both see the same noise; the median of the rounds is printed.
+Rounds alternate the servers so that both see the same noise; the median of the rounds is printed, with
+each server's CPU time per request (all its processes, from /proc: the figure that noise on a shared machine
+moves least).
 Nothing here asserts the figures. Needs wrk (Debian: apt-get install wrk).
 
-    .venv/bin/python benchmarks/bench_serve.py [--out DIR] [--duration 8] [--rounds 3]
+`--stacks` runs ours again in other forms, in the same run and against the same native server, each
+through `benchmarks/serve_variants.py` (its docstring says what each gives up): `uvicorn` (as it is),
+`granian` (granian's ASGI worker in place of uvicorn; `pip install granian`), `granian-rust` (with granian's
+task implementation), each optionally `+inline` (evaluation on the event loop's thread, a watchdog ending
+the worker at the time limit instead of a query thread per query). The experiments of issue 17 (6).
+
+    .venv/bin/python benchmarks/bench_serve.py [--out DIR] [--duration 8] [--rounds 3] [--no-disk]
+        [--stacks uvicorn granian granian+inline]
 """
 
 from __future__ import annotations
@@ -93,12 +102,29 @@ def answer(endpoint: str, query: str) -> list:
 _UNIT = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
 
-def wrk(url: str, duration: int, script: Path | None) -> dict[str, float]:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and of its live children (our worker processes)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url: str, duration: int, script: Path | None, pid: int) -> dict[str, float]:
+    """wrk's figures, and the server's CPU time per request (µs: all its processes, both cores)."""
+    cpu = cpu_seconds(pid)
     command = ["wrk", "-t2", "-c8", f"-d{duration}s", "--latency", "-H", f"Accept: {ACCEPT}"]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    cpu = cpu_seconds(pid) - cpu
     result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}
+    result["cpu_us"] = cpu * 1e6 / int(re.search(r"(\d+) requests in", out)[1])
     for pct in ("50", "99"):
         value, unit = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
         result[f"p{pct}"] = float(value) * _UNIT[unit]
@@ -114,6 +140,10 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--native-timeout", action="store_true", help="also run oxigraph with --timeout-s 10")
+    parser.add_argument("--no-disk", action="store_true", help="leave out ours with --store-in disk")
+    parser.add_argument(
+        "--stacks", nargs="+", default=[], metavar="STACK", help="uvicorn, granian, each with or without +inline"
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("needs wrk: apt-get install wrk")
@@ -128,10 +158,16 @@ def main() -> None:
         script.write_text(DISTINCT_LUA)
         servers: dict[str, str] = {}
 
-        ours_variants = [("ryoiki-ld serve", []), ("ryoiki-ld serve --store-in disk", ["--store-in", "disk"])]
-        for name, extra in ours_variants:
+        ryoiki_ld = [BIN / "ryoiki-ld"]
+        ours_variants: list[tuple[str, list, list[str]]] = [("ryoiki-ld serve", ryoiki_ld, [])]
+        if not args.no_disk:
+            ours_variants.append(("ryoiki-ld serve --store-in disk", ryoiki_ld, ["--store-in", "disk"]))
+        for stack in args.stacks:
+            launcher = [sys.executable, ROOT / "benchmarks" / "serve_variants.py", stack]
+            ours_variants.append((f"ours {stack}", launcher, []))
+        for name, launcher, extra in ours_variants:
             port = free_port()
-            command = [BIN / "ryoiki-ld", "serve", "--out", out, "--port", str(port), *extra]
+            command = [*launcher, "serve", "--out", out, "--port", str(port), *extra]
             command += ["--access-log", work / f"access-{port}.log"]
             processes.append(subprocess.Popen(command, stderr=subprocess.DEVNULL))
             servers[name] = f"http://127.0.0.1:{port}/sparql"
@@ -152,6 +188,7 @@ def main() -> None:
             ]
             processes.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             servers[name] = f"http://127.0.0.1:{port}/query"
+        pids = {server: process.pid for server, process in zip(servers, processes, strict=True)}
         for endpoint, process in zip(servers.values(), processes, strict=True):
             wait_until_up(endpoint.rsplit("/", 1)[0] + ("/health" if endpoint.endswith("sparql") else "/"), process)
 
@@ -170,28 +207,39 @@ def main() -> None:
                         order.reverse()
                     for server, endpoint in order:
                         url = endpoint + "?" + urllib.parse.urlencode({"query": query})
-                        results.setdefault((name, mode, server), []).append(wrk(url, args.duration, lua))
+                        measured = wrk(url, args.duration, lua, pids[server])
+                        results.setdefault((name, mode, server), []).append(measured)
             print(f"round {round_ + 1}/{args.rounds} done (load {os.getloadavg()[0]:.2f})", flush=True)
 
         print()
-        print(f"{'query':<10} {'texts':<9} {'server':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}")
+        print(
+            f"{'query':<10} {'texts':<9} {'server':<32} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>7}"
+            f" {'CPU µs/req':>10}"
+        )
         medians: dict[tuple[str, str, str], dict[str, float]] = {}
         for key, runs in results.items():
             medians[key] = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             m = medians[key]
             print(
                 f"{key[0]:<10} {key[1]:<9} {key[2]:<32} {m['rps']:>8.0f} {m['p50']:>7.2f} {m['p99']:>7.2f} {m['errors']:>7.0f}"
+                f" {m['cpu_us']:>10.0f}"
             )
         print()
-        for ours, _ in ours_variants:
-            print(f"ratio {ours} ÷ oxigraph serve-read-only (throughput), and our p99")
+        for ours, _, _ in ours_variants:
+            as_it_is = ours != "ryoiki-ld serve"
+            print(
+                f"ratio {ours} ÷ oxigraph serve-read-only (throughput), and our p99"
+                + (" [÷ ryoiki-ld serve as it is]" if as_it_is else "")
+            )
             for name in QUERIES:
                 for mode in ("repeated", "distinct"):
                     ours_m = medians[(name, mode, ours)]
                     native_m = medians[(name, mode, "oxigraph serve-read-only")]
+                    today = medians[(name, mode, "ryoiki-ld serve")]
                     print(
                         f"  {name:<10} {mode:<9} {ours_m['rps'] / native_m['rps']:>6.0%}   "
                         f"p99 {ours_m['p99']:.1f} ms (native {native_m['p99']:.1f} ms)"
+                        + (f"   [{ours_m['rps'] / today['rps']:.2f}×]" if as_it_is else "")
                     )
         health = json.load(urllib.request.urlopen(servers["ryoiki-ld serve"].rsplit("/", 1)[0] + "/health"))
         print(f"after the run, workers: {health['workers']}; cache of the one that answered: {health['cache']}")

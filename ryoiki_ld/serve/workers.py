@@ -232,28 +232,31 @@ class Evaluator:
             if job.future.done():  # answered while it waited (busy, memory) or its request was cancelled
                 continue
             job.started = time.monotonic()
-            query = job.query
-            try:
-                answer = evaluate(
-                    self.store,
-                    query.text,
-                    query.solutions,
-                    query.graph,
-                    self.limits.max_rows,
-                    PREFIXES,
-                    query.default_graph,
-                    query.named_graphs,
-                    query.union,
-                    query.base_iri,
-                )
-            except Exception as e:  # a bug of ours: answer it, keep serving
-                traceback.print_exc()
-                answer = text_answer(500, f"internal error while evaluating the query: {type(e).__name__}")
+            answer = self._evaluate(job.query)
             job.answer = answer
             if job.late:
                 assert self.loop is not None
                 self.loop.call_soon_threadsafe(_answer, job.future, answer)
             job.finished.release()
+
+    def _evaluate(self, query: Query) -> Answer:
+        """Evaluate and serialise one query on the calling thread, whole."""
+        try:
+            return evaluate(
+                self.store,
+                query.text,
+                query.solutions,
+                query.graph,
+                self.limits.max_rows,
+                PREFIXES,
+                query.default_graph,
+                query.named_graphs,
+                query.union,
+                query.base_iri,
+            )
+        except Exception as e:  # a bug of ours: answer it, keep serving
+            traceback.print_exc()
+            return text_answer(500, f"internal error while evaluating the query: {type(e).__name__}")
 
     def _watch(self) -> None:
         """Every WATCH_INTERVAL_S: the time limit, the queue wait, and the memory of this process."""
