@@ -1,11 +1,12 @@
 """Shared fixtures: the project's own source text, the extracted table, one real build, its dump and its site's
-links checked."""
+links checked; Chromium, and a watched page of the site at `site_url` (which each browser test module provides)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,7 @@ from ryoiki_ld.config import DEFAULT_SOURCE, ROOT, Paths
 from ryoiki_ld.extract import extract
 
 from .support import sitelinks
+from .support.browser import Watched, chromium
 from .support.cli import run_cli
 from .support.hostile import HOSTILE_AREA, HOSTILE_NAME
 
@@ -83,3 +85,17 @@ def project_copy(tmp_path: Path) -> Paths:
     """A copy of the project's data files that a test may change."""
     shutil.copytree(ROOT / "data", tmp_path / "data")
     return Paths(root=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def watched(browser, site_url: str) -> Iterator[Watched]:
+    """A page of the site at `site_url`, its console errors and requests recorded."""
+    w = Watched(browser, site_url)
+    yield w
+    w.context.close()

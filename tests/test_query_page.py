@@ -16,7 +16,6 @@ from ryoiki_ld.config import Settings
 from ryoiki_ld.rdf import ONTOLOGY
 from ryoiki_ld.site.pages import read_examples
 
-from .support.browser import Watched, chromium
 from .support.report import BASE
 from .support.server import Server, serving
 
@@ -31,17 +30,9 @@ def server(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Se
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
-def watched(browser, server) -> Iterator[Watched]:
-    w = Watched(browser, server.url)
-    yield w
-    w.context.close()
+def site_url(server) -> str:
+    return server.url  # the site, as `serve` shows it (the browser fixtures: conftest.py)
 
 
 def run(page, query: str | None = None, example: str | None = None, answer: str = ANSWER) -> None:

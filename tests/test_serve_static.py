@@ -15,7 +15,6 @@ import pytest
 
 from ryoiki_ld import formats
 
-from .support.browser import Watched, chromium
 from .support.negotiation import GENERIC_CASES, NEGOTIATION_CASES, Q_VALUE_CASES, expected_answer, expected_variant
 from .support.server import Server, count_networks, fetch, serving, start_server, stop
 
@@ -229,17 +228,9 @@ def test_the_query_links_on_pages_answer(server, built, page):
 # --- in a real browser ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
 @pytest.fixture
-def watched(browser, server) -> Iterator[Watched]:
-    w = Watched(browser, server.url)
-    yield w
-    w.context.close()
+def site_url(server) -> str:
+    return server.url  # the site, as `serve` shows it (the browser fixtures: conftest.py)
 
 
 def test_the_query_page_runs_an_example_against_serve_and_shows_rows(watched, built):

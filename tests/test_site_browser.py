@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .support.browser import Watched, chromium, serve_site
+from .support.browser import Watched, serve_site
 from .support.hostile import HOSTILE_NAME
 from .support.server import serving
 
@@ -20,19 +20,6 @@ def site_url(built: Path) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def watched(browser, site_url) -> Iterator[Watched]:
-    w = Watched(browser, site_url)
-    yield w
-    w.context.close()
 
 
 @pytest.mark.parametrize(("path", "lang"), [("index.html", "ja"), ("en/index.html", "en")])
