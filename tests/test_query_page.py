@@ -60,9 +60,9 @@ def test_every_example_runs_in_the_query_page(watched, example):
 
 
 def test_the_query_page_has_the_sites_layout_and_a_page_per_language(watched):
-    for path, lang, switch, words in (
-        ("sparql", "ja", "en/query.html", "SPARQL 検索"),
-        ("en/query.html", "en", "../query.html", "SPARQL query"),
+    for path, lang, switch, words, prefecture in (
+        ("sparql", "ja", "en/query.html", "SPARQL 検索", "北海道"),
+        ("en/query.html", "en", "../query.html", "SPARQL query", "Hokkaido"),
     ):
         page = watched.open(path)
         assert page.locator("html").get_attribute("lang") == lang
@@ -70,6 +70,9 @@ def test_the_query_page_has_the_sites_layout_and_a_page_per_language(watched):
         assert page.locator("footer").count() == 1
         assert page.locator("h1").inner_text() == words
         assert page.locator("a.lang-switch").get_attribute("href") == switch
+        run(page)  # the query the page opens with: ten networks, the prefecture in the page's language
+        rows = page.locator("#results table tbody tr")
+        assert rows.count() == 10 and rows.first.locator("td").nth(2).inner_text() == prefecture
     page = watched.open("sparql")
     run(page, example="networks-by-start-year.rq")
     page.locator("a.lang-switch").click()  # the switch carries the query, and the other page runs it
