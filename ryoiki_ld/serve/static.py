@@ -1,7 +1,7 @@
-"""Files that `serve` sends as they are: the built site, the dumps, the query page; and `/id/` → 303.
+"""Files that `serve` sends as they are: the built site and the dumps; `/id/` → 303; generic documents.
 
-The built site (`DIR/site/`, from the site stage) is served at `/`, the dumps at `/dump/`, the query
-page's own files at `/query/`. A request path becomes a file path only when every segment is a plain
+The built site (`DIR/site/`, from the site stage, with the query page) is served at `/`, the dumps at
+`/dump/`. A request path becomes a file path only when every segment is a plain
 name (no `..`, no dot files, no backslash) and the file, symbolic links resolved, lies inside its root.
 
 Resource IRIs are `{base}id/{kind}/{key}`: `/id/network/001` answers 303 See Other to the document
