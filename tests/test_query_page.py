@@ -5,6 +5,7 @@ as messages."""
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,8 +17,9 @@ from ryoiki_ld.config import Settings
 from ryoiki_ld.rdf import ONTOLOGY
 from ryoiki_ld.site.pages import read_examples
 
+from .support.browser import Watched, serve_site
 from .support.report import BASE
-from .support.server import Server, serving
+from .support.server import Server, fetch, serving
 
 EXAMPLES = read_examples(Settings().paths.queries)
 ANSWER = "#results table tbody tr, #results pre, #results .boolean"
@@ -155,7 +157,7 @@ def test_the_query_lives_in_the_url_back_and_reload_run_it_again(watched):
     [
         ("SELECT ?s WHERE { ?s ?p }", "構文エラー：1 行 26 列"),
         ("SELECT * WHERE { ?s ?p ?o }", "結果が上限の 2,000 件を超えたため"),
-        ("SELECT (COUNT(*) AS ?c) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "時間の上限（2s）に達したため"),
+        ("SELECT (COUNT(*) AS ?c) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }", "時間の上限（2 秒）に達したため"),
         ("INSERT DATA { <a> <b> <c> }", "エンドポイントがクエリを受け付けませんでした（403）"),
     ],
     ids=["syntax", "rows", "time", "update"],
@@ -187,3 +189,121 @@ def test_no_serious_accessibility_violation_with_a_chart_and_with_an_error(watch
         if serious:
             found[path] = serious
     assert not found, found
+
+
+def test_only_the_latest_run_is_shown(watched):
+    """A run replaces one still waiting for its answer: a late answer to an earlier query is dropped."""
+    page = watched.open("en/query.html")
+    page.locator("#query").fill("SELECT (COUNT(*) AS ?c) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")  # over the limit
+    page.locator("#run").click()
+    page.locator("#query").fill("SELECT ?x WHERE { VALUES ?x { 1 2 3 } }")
+    page.locator("#query").press("Control+Enter")
+    page.locator("#query").press("Control+Enter")
+    page.locator("#results table").wait_for(timeout=20_000)
+    page.wait_for_timeout(3_000)  # the first query's time limit (2 s) has passed
+    assert page.locator("#results table").count() == 1 and page.locator("#results tbody tr").count() == 3
+    assert page.locator("#status").get_attribute("class") != "error", page.locator("#status").inner_text()
+    assert [e for e in watched.errors if "Failed to load resource" not in e] == []
+
+
+def test_an_example_replacing_an_edited_query_can_be_undone(watched):
+    page = watched.open("en/query.html")
+    mine = "SELECT (42 AS ?answer) WHERE {}"
+    page.locator("#query").fill(mine)
+    page.locator("#example").select_option(value="networks-by-start-year.rq")
+    assert page.locator("#query").input_value() != mine
+    page.locator("#restore").click()
+    assert page.locator("#query").input_value() == mine and page.locator("#restore").is_hidden()
+    page.locator("#example").select_option(value="networks-by-start-year.rq")  # not edited since: nothing to keep
+    page.locator("#example").select_option(value="networks-per-prefecture.rq")
+    assert page.locator("#restore").is_hidden()
+
+
+def test_a_query_too_long_for_an_address_is_not_put_in_one(watched, server):
+    page = watched.open("sparql")
+    query = "SELECT ?x WHERE { VALUES ?x { " + " ".join(f'"地域医療{i}"' for i in range(400)) + " } } LIMIT 2"
+    run(page, query, answer="#results table tbody tr")
+    assert query_in(page.url) is None and page.locator("#share").is_hidden()
+    assert page.locator("#share-too-long").is_visible()
+    forms = page.locator("#downloads form")
+    assert forms.count() == 4 and page.locator("#downloads a").count() == 0
+    assert forms.first.get_attribute("method") == "post"
+    assert forms.first.locator("input[name=query]").get_attribute("value") == query
+    fields = {"query": query, "format": forms.nth(2).locator("input[name=format]").get_attribute("value")}
+    reply = fetch(
+        server,
+        "POST",
+        "/sparql",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        urllib.parse.urlencode(fields).encode(),
+    )
+    assert reply.status == 200 and reply.header("Content-Type").startswith("text/csv")
+
+
+@pytest.mark.parametrize(
+    ("line", "before"),
+    [("?s ?p", ""), ("\t?s ?p", "\t"), ("地域 ?s ?p", "地域 "), ("𠮷野 ?s ?p", "𠮷野 ")],
+    ids=["ascii", "tab", "wide", "astral"],
+)
+def test_a_syntax_error_is_pointed_at_in_the_editor(watched, line, before):
+    """The caret keeps the line's tabs and wide characters; the selection is the character at the column the
+    endpoint names, which counts characters (code points), where the editor counts UTF-16 units."""
+    page = watched.open("en/query.html")
+    query = f"SELECT ?s\nWHERE {{\n  # {before}\n  {line} }}"
+    run(page, query, answer="#status.error")
+    assert page.locator("#status .headline").inner_text().startswith("Syntax error at line 4"), page.content()
+    column = int(re.search(r"column (\d+)", page.locator("#status .detail").inner_text()).group(1))
+    text = f"  {line} }}"
+    at = text[column - 1] if column <= len(text) else ""
+    selected = page.locator("#query").evaluate(
+        "t => [document.activeElement === t, t.value.slice(t.selectionStart, t.selectionEnd)]"
+    )
+    assert selected == [True, at], (column, selected)
+    pad = "".join("\t" if c == "\t" else "\u3000" if c in "地域𠮷野" else " " for c in text[: column - 1])
+    assert page.locator("#status pre.position").inner_text().split("\n") == [f"4 | {text}", f"  | {pad}^"]
+    assert [e for e in watched.errors if "Failed to load resource" not in e] == []
+
+
+def test_no_chart_for_negative_numbers_and_long_labels_are_cut(watched):
+    page = watched.open("en/query.html")
+    run(page, 'SELECT ?l ?n WHERE { VALUES (?l ?n) { ("a" 3) ("b" -2) } }', answer="#results table tbody tr")
+    assert page.locator("#results figure.chart").count() == 0
+    name = "地域医療情報連携ネットワーク" * 4
+    run(page, f'SELECT ?l ?n WHERE {{ VALUES (?l ?n) {{ ("{name}" 3) ("b" 12345678901234567890123) }} }}')
+    labels = page.locator("#results figure.chart g.bar text:not(.value)")
+    assert labels.first.inner_html().endswith("…") and len(labels.first.inner_html()) == 17
+    assert page.locator("#results figure.chart text.value").nth(1).inner_html() == "12345678901234567890123"
+
+
+def test_back_to_the_page_without_a_query_shows_it_as_it_opened(watched):
+    page = watched.open("en/query.html")
+    opening = page.locator("#query").input_value()
+    run(page, "SELECT (1 AS ?one) WHERE {}")
+    page.go_back()
+    page.wait_for_url("**/en/query.html")
+    assert page.locator("#query").input_value() == opening
+    assert page.locator("#results *").count() == 0 and page.locator("#share").is_hidden()
+
+
+def test_moving_to_an_anchor_does_not_run_the_query_again(watched):
+    page = watched.open("en/query.html?query=" + urllib.parse.quote("SELECT (1 AS ?one) WHERE {}"))
+    page.locator(ANSWER).first.wait_for(timeout=20_000)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # the skip link: #main
+    page.wait_for_url("**#main")
+    page.wait_for_timeout(500)
+    assert sum(1 for url in watched.requests if url.endswith("/sparql")) == 1
+
+
+def test_a_copy_of_the_site_without_an_endpoint_says_so(browser, built):
+    static, url = serve_site(built)
+    try:
+        w = Watched(browser, url)
+        page = w.open("en/query.html")
+        run(page, answer="#status.error")
+        assert "did not answer as a SPARQL endpoint" in page.locator("#status .headline").inner_text()
+        assert page.locator("#status .detail").count() == 0  # the host's HTML page is not shown as text
+        w.context.close()
+    finally:
+        static.shutdown()
+        static.server_close()

@@ -161,10 +161,16 @@ def test_a_generic_document_answers_with_the_variant_negotiation_picks(server, p
         server, "GET", "/" + path, {"If-None-Match": reply.header("ETag"), **({"Accept": accept} if accept else {})}
     )
     assert revalidated.status == 304 and revalidated.header("Vary") == "Accept"
+    for tags in (f"W/{reply.header('ETag')}", '"other", ' + reply.header("ETag"), "*"):
+        weak = fetch(server, "GET", "/" + path, {"If-None-Match": tags, **({"Accept": accept} if accept else {})})
+        assert weak.status == 304, tags  # RFC 9110 §13.1.3: weak comparison, and * matches any
 
 
 def test_a_generic_name_that_is_no_document_is_not_found(server):
-    assert fetch(server, "GET", "/doc/network/999", {"Accept": "text/turtle"}).status == 404
+    missing = fetch(server, "GET", "/doc/network/999", {"Accept": "text/turtle"})
+    assert missing.status == 404 and missing.header("Vary") == "Accept"  # a browser gets the page instead
+    for doubled in ("/doc//network/001", "/doc/network//001", "/doc/network//001.html"):
+        assert fetch(server, "GET", doubled).status == 404, doubled  # its relative links would go astray
     page = fetch(server, "GET", "/doc/network/999", {"Accept": "text/html"})
     assert page.status == 404 and "ページが見つかりません" in page.text
     assert fetch(server, "GET", "/doc/network/001/x").status == 404

@@ -257,8 +257,10 @@ class App:
                 return generic
         missing = "not found" if self.out.site.is_dir() else "not found: this build has no site (DIR/site) yet"
         answer = self.files(self.site, request, missing)
-        if answer.status == 404 and static.names_html(request.header("accept")):
-            return self.not_found(request, answer)  # a browser: the page; any other client: the line of text
+        if answer.status == 404:
+            if static.names_html(request.header("accept")):
+                return self.not_found(request, answer)  # a browser: the page; any other client: the line of text
+            answer.headers.append(("Vary", "Accept"))
         return answer
 
     def files(self, files: static.StaticFiles, request: Request, missing: str) -> Response:

@@ -51,7 +51,11 @@ class StaticFiles:
     max_age_s: int = 300
 
     def find(self, path: str) -> Path | str | None:
-        """The file for `path`; 'directory' when it names a directory without a trailing slash."""
+        """The file for `path`; 'directory' when it names a directory without a trailing slash. A path with an
+        empty segment (`/doc//network/001`) names nothing: a page served there would resolve its relative links
+        against the wrong folder."""
+        if "//" in path:
+            return None
         relative_url = path.lstrip("/")
         for prefix, root in self.roots:
             if not relative_url.startswith(prefix) or not root.is_dir():
@@ -82,9 +86,15 @@ class StaticFiles:
             ("Last-Modified", formatdate(stat.st_mtime, usegmt=True)),
             ("Cache-Control", f"public, max-age={self.max_age_s}"),
         ]
-        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+        if if_none_match and matches(if_none_match, etag):
             return Response(304, headers)
         return Response(200, [("Content-Type", media_type), *headers], file.read_bytes())
+
+
+def matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match by weak comparison (RFC 9110 §13.1.3): `*`, or a listed tag, weak (W/) or not, equal to ours."""
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or etag in (t.removeprefix("W/") for t in tags)
 
 
 def format_suffix(path: str) -> str | None:
