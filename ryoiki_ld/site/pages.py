@@ -17,9 +17,9 @@ from types import SimpleNamespace
 
 from markupsafe import Markup, escape
 
-from .. import iris
+from .. import formats, iris
 from ..config import CATALOG_FILES, Output
-from ..rdf import DCAT, ONTOLOGY, OUTCOMES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
+from ..rdf import DCAT, ONTOLOGY, OUTCOMES, PREFIXES, RDF_TYPE, SCHEMA, SKOS, VOCABULARY, compact, rld
 from . import charts
 from .graph import iri, literal
 from .html import Html, html_list, number
@@ -624,8 +624,12 @@ def query_context(data: SiteData, h: Html) -> dict:
     return {
         "config": {
             "endpoint": h.endpoint,
+            "answers": [f.media_type for f in (*formats.SOLUTIONS, *formats.GRAPHS)],
             "base": data.base,
+            "id_space": iris.id_space(data.base),
             "vocabulary": ONTOLOGY,
+            "vocabulary_document": iris.VOCABULARY_DOCUMENT,
+            "prefixes": [[f"{name}:", namespace] for name, namespace in PREFIXES.items()],
             "home": h.home,
             "root": h.root,
             "nested": iris.NESTED_KEYS,

@@ -152,7 +152,7 @@ class Writer:
 # The pages besides the resources' that site_pages writes (each in ja and en), and those of them in the sitemap.
 SITEMAP_PAGES = ("index.html", "criteria.html", "downloads.html", iris.QUERY_PAGE)
 OWN_PAGES = (*SITEMAP_PAGES, "404.html")
-SITE_PAGES = ""  # the task of the landing, criteria and downloads pages, the sitemap and robots.txt
+SITE_PAGES = ""  # the task of OWN_PAGES, the sitemap and robots.txt
 TASK_SIZE = 48  # resources per task: small, so that every worker has work until the end
 
 

@@ -12,18 +12,6 @@
   const NUMERIC = new Set(["integer", "decimal", "double", "float", "int", "long", "short", "byte",
     "nonNegativeInteger", "positiveInteger", "negativeInteger", "nonPositiveInteger", "unsignedInt",
     "unsignedLong", "unsignedShort", "unsignedByte"].map((name) => XSD + name));
-  const PREFIXES = {
-    "rld:": config.vocabulary + "#",
-    "rdf:": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs:": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl:": "http://www.w3.org/2002/07/owl#",
-    "xsd:": XSD,
-    "skos:": "http://www.w3.org/2004/02/skos/core#",
-    "qb:": "http://purl.org/linked-data/cube#",
-    "dcat:": "http://www.w3.org/ns/dcat#",
-    "wd:": "http://www.wikidata.org/entity/",
-    "sac:": "http://data.e-stat.go.jp/lod/sac/",
-  };
   // The result formats offered for download, as `format=` names.
   const DOWNLOADS = {
     solutions: [["JSON", "json"], ["XML", "xml"], ["CSV", "csv"], ["TSV", "tsv"]],
@@ -58,7 +46,7 @@
   }
 
   function shortIri(iri) {
-    for (const [prefix, namespace] of Object.entries(PREFIXES)) {
+    for (const [prefix, namespace] of config.prefixes) {  // the dataset's prefixes (rdf.PREFIXES), in their order
       if (iri.startsWith(namespace) && iri.length > namespace.length) return prefix + iri.slice(namespace.length);
     }
     if (iri.startsWith(config.base)) return iri.slice(config.base.length);
@@ -71,10 +59,9 @@
     const hash = iri.indexOf("#");
     const bare = hash < 0 ? iri : iri.slice(0, hash);
     const fragment = hash < 0 ? "" : iri.slice(hash);
-    if (bare === config.vocabulary) return config.home + "doc/def.html" + fragment;
-    const idSpace = config.base + "id/";
-    if (bare.startsWith(idSpace)) {
-      const rest = bare.slice(idSpace.length);
+    if (bare === config.vocabulary) return config.home + config.vocabulary_document + ".html" + fragment;
+    if (bare.startsWith(config.id_space)) {
+      const rest = bare.slice(config.id_space.length);
       const slash = rest.indexOf("/");
       if (slash > 0) {
         const kind = rest.slice(0, slash);
@@ -214,6 +201,10 @@
     return new URL(config.endpoint + "?" + new URLSearchParams(params).toString(), window.location.href).href;
   }
 
+  function endpointName() {
+    return new URL(config.endpoint, window.location.href).href;
+  }
+
   // Download links; for a query too long for an address, buttons that send it by POST.
   function setDownloads(query, kind) {
     const box = document.getElementById("downloads");
@@ -280,7 +271,7 @@
     const cut = /^(\w+);\s*limit=([0-9.]+)/.exec(limit);
     const syntax = isText ? /line (\d+), column (\d+)/.exec(message) : null;
     let headline = say("query_error_refused", { status: response.status });
-    if (!isText) headline = say("query_error_no_endpoint", { endpoint: endpointUrl({}).replace(/\?$/, "") });
+    if (!isText) headline = say("query_error_no_endpoint", { endpoint: endpointName() });
     else if (cut && cut[1] === "time") headline = say("query_error_time", { seconds: cut[2] });
     else if (cut && cut[1] === "rows") headline = say("query_error_rows", { limit: numbers.format(Number(cut[2])) });
     else if (syntax) headline = say("query_error_syntax", { line: syntax[1], column: syntax[2] });
@@ -303,8 +294,9 @@
     }
   }
 
+  // A result in one of the endpoint's formats (formats.SOLUTIONS and GRAPHS), not some other page at that address.
   function isSparqlAnswer(type) {
-    return /^(application\/sparql-results\+(json|xml)|text\/(turtle|csv|tab-separated-values)|application\/(n-triples|ld\+json|rdf\+xml))/.test(type);
+    return config.answers.includes(type.split(";")[0].trim().toLowerCase());
   }
 
   async function run(event, fromAddress) {
@@ -355,7 +347,7 @@
       if (request !== current) return;
       status.className = "error";
       const headline = request.signal.reason === "timeout" ? "query_error_timeout" : "query_error_network";
-      status.replaceChildren(element("p", say(headline, { endpoint: endpointUrl({}).replace(/\?$/, "") }), { class: "headline" }),
+      status.replaceChildren(element("p", say(headline, { endpoint: endpointName() }), { class: "headline" }),
         detail(String(error)));
     } finally {
       clearTimeout(timer);
