@@ -55,7 +55,8 @@ def build(settings: Settings, echo: Echo) -> None:
             echo(f"  {len(table)} networks")
 
         with stage(echo, "link"):
-            linked = link.resolve_table(table, link.Gazetteer(paths), link.load_curation(paths))
+            one_source = surveyed.first.source if len(surveyed.editions) == 1 else None  # several: the key alone
+            linked = link.resolve_table(table, link.Gazetteer(paths), link.load_curation(paths), one_source)
             linked.links.to_csv(out.area_links, index=False, lineterminator="\n")
             linked.statuses.to_csv(out.area_resolution, index=False, lineterminator="\n")
             rates = link.resolution_rates(linked.statuses)

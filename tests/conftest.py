@@ -82,8 +82,9 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def project_copy(tmp_path: Path) -> Paths:
-    """A copy of the project's data files that a test may change."""
-    shutil.copytree(ROOT / "data", tmp_path / "data")
+    """A copy of the project's data files and ontology (the linker reads its reasons there) that a test may change."""
+    for folder in ("data", "ontology"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
     return Paths(root=tmp_path)
 
 

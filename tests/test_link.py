@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from rdflib.collection import Collection
 
 from ryoiki_ld.config import ROOT, Paths
 from ryoiki_ld.errors import RyoikiError, SourceError
+from ryoiki_ld.extract import csv_rows
 from ryoiki_ld.link import (
     Alias,
     Curation,
@@ -125,11 +125,50 @@ def test_all_areas_with_another_count_is_refused(gazetteer):
         gazetteer.resolve("全12医療圏", "40", "prefecture")
 
 
-def test_a_group_member_unlike_the_reference_is_refused(project: Path):
-    path = project / "data" / "reference" / "districts_named_in_report.csv"
+def test_an_absurd_count_stays_unresolved(gazetteer):
+    assert gazetteer.resolve("全" + "1" * 5000 + "医療圏", "40", "prefecture").status == "unresolved"
+
+
+def test_a_refused_count_names_the_file_row_and_column(table, gazetteer, tmp_path):
+    changed = table.reset_index(drop=True).copy()
+    changed.loc[changed["no"] == 200, "area_text"] = "全12医療圏"
+    with pytest.raises(SourceError) as e:
+        resolve_table(changed, gazetteer, source=tmp_path / "mine.csv")
+    assert str(e.value).startswith(f"{tmp_path / 'mine.csv'}: row 200, column area_text: 全12医療圏 names 12")
+
+
+def test_hokkaidos_tertiary_areas_are_its_21_secondary_areas_each_once():
+    """What data/reference/README.md says of the file: a partition of Hokkaido's 2020 secondary medical areas."""
+    members = [r["secondary_medical_area_code_2020"] for r in csv_rows(Paths().hokkaido_tertiary_areas)]
+    hokkaido = [r["area_code"] for r in csv_rows(Paths().secondary_medical_areas) if r["pref_code"] == "01"]
+    assert sorted(members) == sorted(hokkaido) and len(members) == 21
+
+
+def test_a_reference_group_file_with_another_header_is_refused(project_copy: Paths):
+    path = project_copy.hokkaido_tertiary_areas
+    path.write_text(path.read_text(encoding="utf-8").replace("tertiary_area_name", "area"), encoding="utf-8")
+    with pytest.raises(SourceError, match=r"hokkaido_tertiary_medical_areas.csv:1: header must be"):
+        Gazetteer(project_copy)
+
+
+def test_an_ontology_that_does_not_parse_is_named(project_copy: Paths):
+    project_copy.ontology.write_text("@prefix broken", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"ryoiki-ld.ttl:1: cannot parse Turtle"):
+        load_curation(project_copy)
+
+
+def test_a_second_alias_for_the_same_text_is_refused(project_copy: Paths):
+    path = project_copy.area_aliases
+    path.write_text(path.read_text(encoding="utf-8") + "27,小樽,札幌市,twice\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"area_aliases.csv:7: row 27's '小樽' has an alias already, on line 2"):
+        load_curation(project_copy)
+
+
+def test_a_group_member_unlike_the_reference_is_refused(project_copy: Paths):
+    path = project_copy.root / "data" / "reference" / "districts_named_in_report.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("16321,舟橋村", "16321,立山町"), encoding="utf-8")
     with pytest.raises(SourceError) as e:
-        Gazetteer(Paths(project))
+        Gazetteer(project_copy)
     assert str(e.value).startswith(f"{path}:2: member 16321 立山町: code 16321 is 舟橋村")
 
 
@@ -192,29 +231,21 @@ def test_curation_is_for_the_reports_rows_only(table, gazetteer):
     assert statuses.set_index("no").loc[199, "status"] == "partial" and (unresolved["reason"] == "").all()
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's data and ontology, to edit."""
-    for folder in ("data", "ontology"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    return tmp_path
-
-
-def test_an_unknown_reason_is_refused_with_its_line(project: Path):
-    path = project / "data" / "link" / "unresolved_areas.csv"
+def test_an_unknown_reason_is_refused_with_its_line(project_copy: Paths):
+    path = project_copy.root / "data" / "link" / "unresolved_areas.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("1,ほか,VagueExtent", "1,ほか,Vague"), encoding="utf-8")
     with pytest.raises(SourceError) as e:
-        load_curation(Paths(project))
+        load_curation(project_copy)
     assert str(e.value) == f"{path}:2: unknown reason 'Vague'; one of BelowMunicipality, NotGeographic, VagueExtent"
 
 
-def test_a_curated_row_without_its_reason_is_refused(project: Path):
-    path = project / "data" / "link" / "area_aliases.csv"
+def test_a_curated_row_without_its_reason_is_refused(project_copy: Paths):
+    path = project_copy.root / "data" / "link" / "area_aliases.csv"
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[2] = "135,名古屋北区,名古屋市北区,"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(SourceError, match=r"area_aliases.csv:3: every row needs a value in each column; reason"):
-        load_curation(Paths(project))
+        load_curation(project_copy)
 
 
 def test_the_shapes_allow_exactly_the_ontologys_reasons():

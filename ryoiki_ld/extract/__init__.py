@@ -13,9 +13,9 @@ import pandas as pd
 from ..config import InputLimits, Paths
 from .report import Extractor
 from .rules import load_rules
-from .table import csv_rows, read_csv, to_frame, write_csv
+from .table import checked_rows, csv_rows, read_csv, row_number, rule_lines, to_frame, write_csv
 
-__all__ = ["csv_rows", "extract", "read_csv", "to_frame", "write_csv"]
+__all__ = ["checked_rows", "csv_rows", "extract", "read_csv", "row_number", "rule_lines", "to_frame", "write_csv"]
 
 
 def extract(

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Paths
 from ..errors import SourceError
-from .table import cell_problem, csv_rows
+from .table import cell_problem, checked_rows, csv_rows, row_number, rule_lines
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def load_rules(paths: Paths) -> Rules:
         columns=columns,
         page_header=header,
         coverage=coverage,
-        name_endings=tuple(_text_lines(paths.name_endings)),
+        name_endings=tuple(line for _, line in rule_lines(paths.name_endings)),
         prefectures=prefectures,
         area_names={code: frozenset(n for n in v if len(n) >= 2) for code, v in names.items()},
         corrections=load_corrections(paths.corrections, columns),
@@ -76,27 +75,14 @@ def load_rules(paths: Paths) -> Rules:
 def load_corrections(path: Path, columns: tuple[str, ...]) -> tuple[Correction, ...]:
     allowed = {*columns, "layout"}
     out = []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        expected = ["no", "column", "printed", "value", "reason"]
-        if reader.fieldnames != expected:
-            raise SourceError(path, 1, f"header must be {','.join(expected)}, found {reader.fieldnames}")
-        for r in reader:
-            line = reader.line_num
-            if None in r or None in r.values():
-                raise SourceError(path, line, f"the header has {len(expected)} fields, this row a different number")
-            if not re.fullmatch(r"[0-9]{1,3}", r["no"]):
-                raise SourceError(path, line, f"'no' must be a row number, found {r['no']!r}")
-            if r["column"] not in allowed:
-                raise SourceError(path, line, f"unknown column {r['column']!r}")
-            if not r["reason"].strip():
-                raise SourceError(path, line, "every correction needs a reason")
-            problem = cell_problem(r["column"], r["value"]) if r["column"] in columns else None
-            if problem:
-                raise SourceError(path, line, f"value {problem}", row=int(r["no"]), column=r["column"])
-            out.append(Correction(int(r["no"]), r["column"], r["printed"], r["value"], r["reason"], line))
+    for line, r in checked_rows(path, ("no", "column", "printed", "value", "reason")):
+        no = row_number(path, line, r["no"])
+        if r["column"] not in allowed:
+            raise SourceError(path, line, f"unknown column {r['column']!r}")
+        if not r["reason"].strip():
+            raise SourceError(path, line, "every correction needs a reason")
+        problem = cell_problem(r["column"], r["value"]) if r["column"] in columns else None
+        if problem:
+            raise SourceError(path, line, f"value {problem}", row=no, column=r["column"])
+        out.append(Correction(no, r["column"], r["printed"], r["value"], r["reason"], line))
     return tuple(out)
-
-
-def _text_lines(path: Path) -> list[str]:
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -71,6 +72,38 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
     """A UTF-8 CSV file as dicts of strings (codes keep their leading zeros)."""
     with open(path, encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def checked_rows(path: Path, header: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """A curated or reference CSV file's rows with their line numbers (a row's last line: a quoted cell may span
+    several): the header must be exactly `header`, and every row have as many fields, or a SourceError names the
+    line."""
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            if tuple(reader.fieldnames or ()) != header:
+                raise SourceError(path, 1, f"header must be {','.join(header)}, found {reader.fieldnames}")
+            for r in reader:
+                if None in r or None in r.values():
+                    raise SourceError(
+                        path, reader.line_num, f"the header has {len(header)} fields, this row a different number"
+                    )
+                yield reader.line_num, r
+    except UnicodeDecodeError:
+        raise SourceError(path, None, "not UTF-8 text") from None
+
+
+def row_number(path: Path, line: int, text: str) -> int:
+    """A curated row's `no`, the row of the survey it is about: 1–3 ASCII digits, or a SourceError naming the line."""
+    if not re.fullmatch(r"[0-9]{1,3}", text):
+        raise SourceError(path, line, f"'no' must be a row number, found {text!r}")
+    return int(text)
+
+
+def rule_lines(path: Path) -> list[tuple[int, str]]:
+    """A rules file's lines with their numbers, stripped; blank lines and # comments left out."""
+    numbered = enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+    return [(number, line.strip()) for number, line in numbered if line.strip()[:1] not in ("", "#")]
 
 
 def to_frame(rows: list[dict], columns: tuple[str, ...]) -> pd.DataFrame:

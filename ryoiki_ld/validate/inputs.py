@@ -76,7 +76,7 @@ def read_input(path: Path, fmt: Format, settings: Settings, limits: InputLimits 
 
     paths = settings.paths
     table = extract.read_csv(path, paths.csvw_metadata, limits.max_literal_bytes)
-    linked = link.resolve_table(table, link.Gazetteer(paths))  # no curation: that is for the report's own rows
+    linked = link.resolve_table(table, link.Gazetteer(paths), source=path)  # no curation: for the report's rows
     one = series.single(table, surveys.first_survey(settings.surveys_dir), path)
     return parse_lines(mapping.map_tables(one, linked.links, linked.unresolved, settings))
 
